@@ -1,0 +1,41 @@
+# `make run` and `make test` each set up everything they need on a fresh machine.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+SCENARIO ?= scenarios/baseline.yaml
+
+.PHONY: run test test-all setup assets browser viz bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Solara loads its JavaScript from a CDN this machine cannot reach: bring it from the npm registry.
+assets: $(VENV)/.installed
+	bash scripts/fetch-solara-assets
+
+# Debian chromium for the browser tests (never `playwright install`, which downloads its own build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(VENV)/bin/clustersim run $(SCENARIO)
+
+viz: setup assets
+	$(VENV)/bin/clustersim viz $(SCENARIO)
+
+test: setup assets browser
+	$(PY) -m pytest -q
+
+test-all: setup assets browser
+	$(PY) -m pytest -q -m ''
+
+bench: setup
+	$(PY) -m benchmarks.scale --sizes 10000,100000,1000000 --steps 12 --reference
+
+clean:
+	rm -rf $(VENV) .cache runs
