@@ -1,0 +1,89 @@
+"""Export controls on chips and chip-making equipment, by tier.
+
+Tiers: frontier AI chips, HBM, advanced-node foundry, chip-making equipment. A rule sets the
+availability a_t of imported supply for ordinary firms; Entity-List firms get a fraction of it.
+Each sub-sector needs tier t for a share dep_st of its output (partially-Leontief critical
+inputs, Pichler et al. 2022): the firm's supply of t is dom + (1 - dom) * a, dom the share
+domestic substitutes cover. A shortfall is first met from the firm's stockpile (Inoue & Todo
+2019; Acclimate), then caps output:  c_i = min_t [1 - dep_st * (1 - usable_it)].
+Domestic substitutes learn with cumulative chip R&D (a learning curve, Wright's law):
+the unmet share (1 - dom) falls as (C / C_0)^-elasticity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TIERS = ("frontier_ai", "hbm", "advanced_foundry", "equipment")
+
+
+@dataclass
+class ControlState:
+    """Availability of imported supply for ordinary firms, by tier, and foreign openness."""
+
+    availability: np.ndarray = field(default_factory=lambda: np.ones(len(TIERS)))
+    openness: float = 1.0
+
+
+def apply_rule(state, avail, foreign_knowledge, severity):
+    """Apply one rule. A level is scaled by `severity` towards no control: 1 - s*(1 - level).
+    A rule can loosen as well as tighten: the new level replaces the old one."""
+    out = ControlState(state.availability.copy(), state.openness)
+    for t, name in enumerate(TIERS):
+        if name in avail:
+            out.availability[t] = 1.0 - severity * (1.0 - avail[name])
+    if foreign_knowledge is not None:
+        out.openness = 1.0 - severity * (1.0 - foreign_knowledge)
+    return out
+
+
+def soften(level, cooperation):
+    """International cooperation closes part of the gap to no control."""
+    return level + cooperation * (1.0 - level)
+
+
+def firm_availability(availability, listed, listed_share):
+    """(n, tiers): ordinary availability, times `listed_share` for Entity-List firms."""
+    scale = np.where(listed, listed_share, 1.0)
+    return scale[:, None] * availability[None, :]
+
+
+def domestic_share(dom_2020, learning):
+    """(S, tiers) domestic share of critical needs: the 2020 unmet share times the learning index."""
+    return 1.0 - (1.0 - np.asarray(dom_2020, float))[:, None] * learning[None, :]
+
+
+def learning_index(cumulative_rd, cumulative_rd_2020, elasticity):
+    return (np.maximum(cumulative_rd, cumulative_rd_2020) / cumulative_rd_2020) ** (-elasticity)
+
+
+def supply_step(dependence, domestic, availability, inventory, target, restock_rate):
+    """One month of chip supply for every firm.
+
+    dependence, domestic: (n, tiers) for each firm's sub-sector; availability: (n, tiers);
+    inventory: (n, tiers) in months of critical use. Returns (usable share, new inventory).
+    """
+    supply = domestic + (1.0 - domestic) * availability
+    shortfall = np.where(dependence > 0, 1.0 - supply, 0.0)
+    draw = np.minimum(inventory, shortfall)
+    usable = supply + draw
+    inventory = inventory - draw
+    # Restock only what imports beyond current use allow: nothing while a tier is short.
+    unrestricted = shortfall <= 1e-12
+    inventory = np.where(unrestricted, inventory + restock_rate * np.maximum(target - inventory, 0),
+                         inventory)
+    return np.minimum(usable, 1.0), inventory
+
+
+def output_cap(dependence, usable):
+    """Share of output the scarcest tier allows: min over tiers of 1 - dep * (1 - usable)."""
+    return np.min(1.0 - dependence * (1.0 - usable), axis=1)
+
+
+def self_sufficiency(dependence, domestic, output):
+    """Share of critical chip needs met by domestic supply, weighted by output (percent)."""
+    need = dependence * output[:, None]
+    total = need.sum()
+    return 100.0 * float((need * domestic).sum() / total) if total > 0 else 0.0

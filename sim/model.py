@@ -1,0 +1,382 @@
+"""ClusterModel: the Mesa model of China's digital industry clusters, and its monthly step order.
+
+Firms are Mesa agents (`model.agents`, `select`, `DataCollector` work as usual) whose state
+lives in arrays owned by the model (sim/firms.py), so each mechanism runs once over all firms.
+The rules themselves are in sim/mechanisms/, one module each.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.firms import FirmTable, Firm
+from sim.inputs import TIERS, Inputs, load_inputs
+from sim.mechanisms import (agglomeration, entry_exit, export_controls, innovation, policy,
+                            production, spillover)
+from sim.population import build
+from sim.scenario import Scenario, load_scenario, month_index
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class ClusterModel(mesa.Model):
+    """Firms in named clusters; one step is one calendar month.
+
+    Args:
+        config: a validated Scenario (default: the built-in defaults).
+        seed: the run's seed (default: the scenario's run.seed).
+        firms: number of firm agents at the start (default: the scenario's run.firms).
+        inputs: pre-loaded input tables (a sweep loads them once per scenario).
+        calibrate_level: scale the initial level so that 2020, as it happened, reproduces the
+            2020 core value added (see calibration.level_factor).
+    """
+
+    def __init__(self, config: Scenario | None = None, seed: int | None = None,
+                 firms: int | None = None, inputs: Inputs | None = None,
+                 calibrate_level: bool = True):
+        config = config if config is not None else load_scenario()
+        seed = int(config["run.seed"] if seed is None else seed)
+        super().__init__(rng=seed)
+        self.config, self.seed = config, seed
+        self.inputs = inputs if inputs is not None else load_inputs(config)
+        p = config.tree
+
+        # Calendar
+        self.start_month = month_index(p["run"]["start"])
+        self.end_month = month_index(p["run"]["end"])
+        self.month = self.start_month - 1  # the month last simulated
+        self.gdp_by_year = self.inputs.gdp_by_year
+
+        # Names for agents and outputs
+        self.region_ids = list(self.inputs.regions["region_id"])
+        self.subsector_ids = list(self.inputs.sectors["subsector_id"])
+        self.sector_codes = ["01", "02", "03", "04"]
+        R, S = len(self.region_ids), len(self.subsector_ids)
+        self.n_regions, self.n_subsectors = R, S
+
+        # Initial population, calibrated to 2020 (sim/population.py)
+        n_agents = int(p["run"]["firms"] if firms is None else firms)
+        init = build(config, self.inputs, n_agents, self.rng, self.start_month)
+        self.firms = FirmTable(int(len(init.columns["region"]) * 1.3))
+        if calibrate_level and self.start_month == month_index("2020-01"):
+            from sim.calibration.level import level_factor
+            factor = level_factor(config, self.inputs, n_agents)
+            for name in ("technology", "value_added", "net_worth"):
+                init.columns[name] = init.columns[name] * factor
+        rows = self.firms.add(len(init.columns["region"]), **init.columns)
+        self.agent_of_row: list[Firm | None] = [Firm(self, int(r)) for r in rows]
+        self.density_reference = init.density_reference
+        self.agglomeration_norm = init.agglomeration_norm
+        self.congestion_density = init.congestion_density
+        self.infrastructure_2020 = init.infrastructure_2020
+        self.target_inventory = init.target_inventory
+        self.entrant_weight = float(np.mean(self.firms.weight[rows][self.firms.named[rows] < 0]))
+
+        # Fixed structures
+        sectors = self.inputs.sectors
+        self.dependence = self.inputs.dependence                       # (S, tiers)
+        self.domestic_2020 = sectors["domestic_substitute_2020"].to_numpy(float)
+        self.va_ratio = sectors["va_to_revenue"].to_numpy(float)
+        self.pull = sectors["agglomeration_pull"].to_numpy(float) * p["entry_exit"]["pull_scale"]
+        self.area = self.inputs.regions["area_km2"].to_numpy(float)
+        self.attractiveness_2020 = self.inputs.regions["attractiveness"].to_numpy(float)
+        self.w_region = spillover.region_weights(self.inputs.dist_km, p["spillover"]["decay_km"],
+                                                 p["spillover"]["within_region_weight"])
+        self.h_sector = spillover.sector_weights(self.inputs.subsector_sector,
+                                                 p["spillover"]["cross_sector_weight"])
+        trend = p["production"]["trend_growth_pct"]
+        self.trend_log_monthly = np.log1p(np.array([trend[c] for c in self.sector_codes]) / 100) / 12
+        self.rd_policy = policy.rd_multiplier(p["policy"]["rd_subsidy_pct"],
+                                              p["policy"]["rd_price_elasticity"])
+        self.designation_month = month_index(p["policy"]["designation_date"])
+
+        # Export controls: rules dated before the start are already in force
+        self.controls = export_controls.ControlState()
+        self.events = list(self.inputs.events)
+        self.event_log: list[tuple[str, str]] = []
+        self._next_event = 0
+        self._apply_rules_up_to(self.start_month - 1)
+        # the stock of chip know-how in 2020: five years of sector-01 R&D (20% depreciation)
+        self.cumulative_chip_rd = 5 * 12 * self._chip_rd_this_month(self._rd_cost_gross())
+        self.cumulative_chip_rd_2020 = self.cumulative_chip_rd
+        self.learning = 1.0
+
+        # Current national figures, read by the DataCollector and the browser page
+        self.core_va_bn_yuan = 0.0
+        self.gdp_bn_yuan = 0.0
+        self.core_va_share_gdp_pct = 0.0
+        self.chip_self_sufficiency_pct = 0.0
+        self.region_va = np.zeros(R)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
+            "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
+            "employment": "employment", "chip_self_sufficiency_pct": "chip_self_sufficiency_pct",
+        })
+        self.observers: list = []  # callables(model) run after each step (outputs.Recorder)
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """One month, in this order."""
+        self.month += 1
+        self.apply_rules_due()   # export-control rules dated this month
+        self.supply_chips()      # stockpiles, domestic substitution, output caps
+        self.produce()           # agglomeration, knowledge and caps -> value added and profits
+        self.learn()             # R&D: innovation, imitation, knowledge spillover
+        self.compete()           # selection, market growth, idiosyncratic shocks
+        self.enter_and_exit()    # location choice of entrants, exit on losses
+        self.datacollector.collect(self)
+        for observe in self.observers:
+            observe(self)
+        if self.month >= self.end_month:
+            self.running = False
+
+    # ------------------------------------------------------------------ step parts
+    def _apply_rules_up_to(self, month: int) -> None:
+        ec = self.config.tree["export_controls"]
+        while self._next_event < len(self.events) and self.events[self._next_event].month <= month:
+            ev = self.events[self._next_event]
+            self.controls = export_controls.apply_rule(self.controls, ev.avail,
+                                                       ev.foreign_knowledge, ec["severity"])
+            named_ids = list(self.inputs.named_firms["firm_id"])
+            for firm_id in ev.entity_list_add:
+                if firm_id in named_ids:
+                    rows = np.flatnonzero((self.firms.view("named") == named_ids.index(firm_id))
+                                          & (self.firms.view("listed_month") < 0))
+                    self.firms.listed_month[rows] = ev.month
+            self.event_log.append((ev.date, ev.name))
+            self._next_event += 1
+
+    def apply_rules_due(self) -> None:
+        self._apply_rules_up_to(self.month)
+
+    def _live(self) -> np.ndarray:
+        return self.firms.rows
+
+    def supply_chips(self) -> None:
+        f, rows = self.firms, self._live()
+        ec, coop = self.config.tree["export_controls"], self.config["policy.international_cooperation"]
+        sub = f.subsector[rows]
+        availability = export_controls.soften(self.controls.availability, coop)
+        listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= self.month)
+        avail = export_controls.firm_availability(availability, listed, ec["listed_availability"])
+        self.domestic = export_controls.domestic_share(self.domestic_2020,
+                                                       np.full(len(TIERS), self.learning))
+        dep = self.dependence[sub]
+        usable, f.inventory[rows] = export_controls.supply_step(
+            dep, self.domestic[sub], avail, f.inventory[rows], self.target_inventory,
+            ec["restock_rate"])
+        f.output_cap[rows] = export_controls.output_cap(dep, usable)
+
+    def _agglomeration_by_region(self, rows) -> np.ndarray:
+        f, p = self.firms, self.config.tree["agglomeration"]
+        jobs = np.bincount(f.region[rows], weights=f.weight[rows] * f.employment[rows],
+                           minlength=self.n_regions)
+        dens = agglomeration.density(jobs, self.area)
+        g = agglomeration.factor(dens, self.density_reference, p["elasticity"], p["congestion"],
+                                 p["congestion_exponent"], self.congestion_density)
+        return g / self.agglomeration_norm
+
+    def _infrastructure(self) -> np.ndarray:
+        return policy.infrastructure(self.infrastructure_2020,
+                                     self.config["policy.infrastructure_growth_pct"],
+                                     self.month - self.start_month)
+
+    def produce(self) -> None:
+        f, rows, p = self.firms, self._live(), self.config.tree
+        reg = f.region[rows]
+        self.agglomeration = self._agglomeration_by_region(rows)
+        prod = production.labour_productivity(
+            f.technology[rows], f.knowledge[rows], p["spillover"]["knowledge_elasticity"],
+            self.agglomeration[reg], self._infrastructure()[reg],
+            p["production"]["infrastructure_elasticity"], f.output_cap[rows])
+        f.productivity[rows] = prod
+        va = production.value_added(f.employment[rows], prod)
+        f.value_added[rows] = va
+        wage = production.wage_per_worker(prod, f.employment[rows], f.weight[rows],
+                                          f.subsector[rows], self.n_subsectors,
+                                          p["production"]["wage_share"])
+        rd_gross = self._rd_cost_gross(rows)
+        rd_net = rd_gross * (1 - p["policy"]["rd_subsidy_pct"] / 100)
+        f.net_worth[rows] += production.monthly_profit(va, f.employment[rows],
+                                                       wage[f.subsector[rows]], rd_net)
+        self._rd_gross = rd_gross
+        self.cumulative_chip_rd += self._chip_rd_this_month(rd_gross, rows)
+        self.learning = export_controls.learning_index(
+            self.cumulative_chip_rd, self.cumulative_chip_rd_2020,
+            p["export_controls"]["learning_elasticity"])
+
+        # national figures for this month
+        w = f.weight[rows]
+        self.core_va_bn_yuan = float(np.sum(w * va))
+        self.gdp_bn_yuan = self.gdp_by_year[self.month // 12] / 12
+        self.core_va_share_gdp_pct = 100 * self.core_va_bn_yuan / self.gdp_bn_yuan
+        sub = f.subsector[rows]
+        self.chip_self_sufficiency_pct = export_controls.self_sufficiency(
+            self.dependence[sub], self.domestic[sub], w * va)
+
+    def _rd_intensity(self, rows) -> np.ndarray:
+        """R&D / revenue after the subsidy response and the Entity-List response."""
+        f, boost = self.firms, self.config["export_controls.listed_rd_boost_pct"] / 100
+        responded = (f.listed_month[rows] >= 0) & (self.month - f.listed_month[rows] >= 12)
+        return f.rd_intensity[rows] * self.rd_policy * np.where(responded, 1 + boost, 1.0)
+
+    def _rd_cost_gross(self, rows=None) -> np.ndarray:
+        """Gross R&D spending per real firm this month, bn yuan."""
+        rows = self._live() if rows is None else rows
+        f = self.firms
+        revenue = f.value_added[rows] / self.va_ratio[f.subsector[rows]]
+        return self._rd_intensity(rows) * revenue
+
+    def _chip_rd_this_month(self, rd_gross, rows=None) -> float:
+        rows = self._live() if rows is None else rows
+        f = self.firms
+        chip_makers = f.sector[rows] == 0  # NBS 01, digital product manufacturing
+        return float(np.sum((f.weight[rows] * rd_gross)[chip_makers]))
+
+    def learn(self) -> None:
+        f, rows, p = self.firms, self._live(), self.config.tree
+        sub, reg = f.subsector[rows], f.region[rows]
+        S = self.n_subsectors
+        cell = reg * S + sub
+        rd_share = self._rd_intensity(rows) / self.va_ratio[sub]  # R&D / value added
+        inn = p["innovation"]
+        f.technology[rows], _ = innovation.innovate(
+            self.rng, f.technology[rows], rd_share, inn["zeta"], inn["jump_low"],
+            inn["jump_high"], inn["jump_beta_a"], inn["jump_beta_b"])
+        best = innovation.best_practice(f.technology[rows], cell, self.n_regions * S)
+        f.technology[rows], _ = innovation.imitate(
+            self.rng, f.technology[rows], best[cell], rd_share, inn["imitation_zeta"],
+            inn["imitation_share"])
+        # knowledge: spillover from the reachable pool and the foreign frontier, plus own R&D
+        sp = p["spillover"]
+        mass = np.bincount(cell, weights=f.weight[rows] * f.employment[rows],
+                           minlength=self.n_regions * S)
+        k_mass = np.bincount(cell, weights=f.weight[rows] * f.employment[rows] * f.knowledge[rows],
+                             minlength=self.n_regions * S)
+        k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
+        pool = spillover.knowledge_pool(mass.reshape(-1, S), k_mean.reshape(-1, S),
+                                        self.w_region, self.h_sector).ravel()
+        gamma = spillover.absorptive_capacity(self._rd_intensity(rows), sp["absorptive_lambda"])
+        frontier = (1 + sp["frontier_growth_pct"] / 100) ** ((self.month - self.start_month) / 12)
+        openness = export_controls.soften(self.controls.openness,
+                                          p["policy"]["international_cooperation"])
+        gain = spillover.knowledge_gain(f.knowledge[rows], pool[cell], gamma, sp["strength"],
+                                        frontier, openness, sp["foreign_strength"])
+        own = inn["knowledge_from_rd"] * rd_share * f.knowledge[rows]
+        f.knowledge[rows] += gain + own
+
+    def compete(self) -> None:
+        f, rows, p = self.firms, self._live(), self.config.tree
+        sub = f.subsector[rows]
+        jobs = f.weight[rows] * f.employment[rows]
+        growth = innovation.replicator_growth(f.productivity[rows], jobs, sub, self.n_subsectors,
+                                              p["innovation"]["selection"])
+        growth += self.trend_log_monthly[f.sector[rows]]
+        median = np.zeros(self.n_subsectors)
+        for s in np.unique(sub):
+            median[s] = np.median(f.employment[rows][sub == s])
+        self.median_employment = median
+        growth += innovation.size_scaled_shocks(
+            self.rng, f.employment[rows], median[sub], p["production"]["shock_sd"],
+            p["production"]["shock_size_exponent"])
+        f.employment[rows] *= np.exp(growth)
+        f.age_months[rows] += 1
+
+    def enter_and_exit(self) -> None:
+        f, rows, p = self.firms, self._live(), self.config.tree
+        ee = p["entry_exit"]
+        # exit
+        relative = f.employment[rows] / np.maximum(self.median_employment[f.subsector[rows]], 1e-12)
+        out = entry_exit.exits(self.rng, f.net_worth[rows], ee["exit_hazard_pct"] / 100,
+                               exempt=f.named[rows] >= 0, relative_size=relative,
+                               size_exponent=ee["exit_size_exponent"])
+        for r in rows[out]:
+            f.alive[r] = False
+            self.agent_of_row[r].remove()
+            self.agent_of_row[r] = None
+        # entry
+        generic = rows[f.named[rows] < 0]
+        n_new = entry_exit.entrant_count(self.rng, len(generic), ee["entry_rate_pct"] / 100)
+        if n_new == 0:
+            return
+        rows = self._live()
+        S, R = self.n_subsectors, self.n_regions
+        sub_all, reg_all, w_all = f.subsector[rows], f.region[rows], f.weight[rows]
+        counts = np.bincount(sub_all * R + reg_all, weights=w_all, minlength=S * R).reshape(S, R)
+        sector_prob = counts.sum(1) / counts.sum()
+        new_sub = self.rng.choice(S, size=n_new, p=sector_prob)
+        attract = policy.attractiveness(self.attractiveness_2020, self.inputs.designated,
+                                        p["policy"]["designation_boost"],
+                                        self.month >= self.designation_month)
+        attract = attract * self._infrastructure() / self.infrastructure_2020
+        loc_prob = entry_exit.location_probabilities(attract, counts, self.pull)
+        new_reg = entry_exit.sample_categorical(self.rng, loc_prob, new_sub)
+        # technology and knowledge from the entrant's cell (or its parent, for spin-offs)
+        cell_all = reg_all * S + sub_all
+        jobs = w_all * f.employment[rows]
+        tech_cell = np.bincount(cell_all, jobs * f.technology[rows], R * S) / \
+            np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
+        k_cell = np.bincount(cell_all, jobs * f.knowledge[rows], R * S) / \
+            np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
+        sub_mean_tech = np.bincount(sub_all, jobs * f.technology[rows], S) / \
+            np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
+        sub_mean_k = np.bincount(sub_all, jobs * f.knowledge[rows], S) / \
+            np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
+        new_cell = new_reg * S + new_sub
+        tech = np.where(tech_cell[new_cell] > 0, tech_cell[new_cell], sub_mean_tech[new_sub])
+        know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
+        spin = self.rng.random(n_new) < ee["spinoff_share"]
+        if spin.any():
+            for s in np.unique(new_sub[spin]):
+                idx = np.flatnonzero(spin & (new_sub == s))
+                pool = rows[sub_all == s]
+                parents = self.rng.choice(pool, size=len(idx), p=f.weight[pool] / f.weight[pool].sum())
+                new_reg[idx] = f.region[parents]
+                tech[idx] = f.technology[parents]
+                know[idx] = f.knowledge[parents]
+        sd = p["calibration"]["productivity_dispersion"]
+        tech = tech * ee["entrant_productivity"] * np.exp(sd * self.rng.standard_normal(n_new)
+                                                          - 0.5 * sd**2)
+        emp = np.maximum(ee["entrant_size"] * self.median_employment[new_sub], 1.0)
+        sector_rd = self.inputs.sectors["rd_intensity_pct"].to_numpy(float)[new_sub] / 100
+        expected_va = production.value_added(emp, tech)
+        dep = self.dependence[new_sub]
+        new_rows = f.add(
+            n_new, region=new_reg, subsector=new_sub, sector=self.inputs.subsector_sector[new_sub],
+            weight=self.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
+            rd_intensity=sector_rd, net_worth=ee["initial_net_worth_months"] * expected_va,
+            output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0))
+        self.agent_of_row.extend(Firm(self, int(r)) for r in new_rows)
+
+    # ------------------------------------------------------------------ read-outs
+    @property
+    def date(self) -> str:
+        return month_label(self.month)
+
+    @property
+    def real_firms(self) -> float:
+        rows = self._live()
+        return float(self.firms.weight[rows].sum())
+
+    @property
+    def employment(self) -> float:
+        rows = self._live()
+        return float(np.sum(self.firms.weight[rows] * self.firms.employment[rows]))
+
+    @property
+    def n_steps(self) -> int:
+        return self.end_month - self.start_month + 1
+
+    def run(self, progress=None) -> "ClusterModel":
+        """Run to the end month; `progress` is called after each step (e.g. a tqdm update)."""
+        while self.running and self.month < self.end_month:
+            self.step()
+            if progress is not None:
+                progress()
+        return self
+
+
+__all__ = ["ClusterModel", "month_label"]

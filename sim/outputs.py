@@ -1,0 +1,221 @@
+"""The output contract: what a run records and the files it writes.
+
+Files in the output directory (column names are a contract other tools build on):
+  national.csv  replicate, seed, date, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
+                firms, employment, chip_self_sufficiency_pct              (a row per month)
+  annual.csv    replicate, seed, year, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct
+  regions.csv   replicate, date, region, core_va_bn_yuan, firms, employment, mean_productivity,
+                mean_knowledge
+  sectors.csv   replicate, date, sector, core_va_bn_yuan, firms
+  firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
+                value_added_bn_yuan, employment, productivity, knowledge, age_months
+  summary.json, manifest.json, figures/*.png
+The directory is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NATIONAL_COLUMNS = ["replicate", "seed", "date", "core_va_bn_yuan", "gdp_bn_yuan",
+                    "core_va_share_gdp_pct", "firms", "employment", "chip_self_sufficiency_pct"]
+ANNUAL_COLUMNS = ["replicate", "seed", "year", "core_va_bn_yuan", "gdp_bn_yuan",
+                  "core_va_share_gdp_pct"]
+REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "employment",
+                  "mean_productivity", "mean_knowledge"]
+SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
+FIRM_COLUMNS = ["replicate", "year", "firm_id", "region", "sector", "weight", "revenue_bn_yuan",
+                "value_added_bn_yuan", "employment", "productivity", "knowledge", "age_months"]
+FLOAT_FORMAT = "%.10g"
+
+
+class Recorder:
+    """Observer that keeps region, sector and firm records of one model run."""
+
+    def __init__(self, replicate: int, firm_snapshots: bool = True):
+        self.replicate = replicate
+        self.firm_snapshots = firm_snapshots
+        self.regions: list[dict] = []
+        self.sectors: list[dict] = []
+        self.firms: list[pd.DataFrame] = []
+
+    def __call__(self, model) -> None:
+        f, rows = model.firms, model.firms.rows
+        w, va, emp = f.weight[rows], f.value_added[rows], f.employment[rows]
+        date = model.date
+        R = model.n_regions
+        reg = f.region[rows]
+        va_r = np.bincount(reg, w * va, R)
+        emp_r = np.bincount(reg, w * emp, R)
+        firms_r = np.bincount(reg, w, R)
+        k_r = np.bincount(reg, w * f.knowledge[rows], R)
+        self.regions.append(dict(
+            date=date, region=model.region_ids, core_va_bn_yuan=va_r, firms=firms_r,
+            employment=emp_r,
+            # VA per worker (thousand yuan/year) of the cluster
+            mean_productivity=np.divide(va_r * 12e6, emp_r, out=np.zeros(R), where=emp_r > 0),
+            mean_knowledge=np.divide(k_r, firms_r, out=np.zeros(R), where=firms_r > 0)))
+        sec = f.sector[rows]
+        self.sectors.append(dict(date=date, sector=model.sector_codes,
+                                 core_va_bn_yuan=np.bincount(sec, w * va, 4),
+                                 firms=np.bincount(sec, w, 4)))
+        model.region_va = va_r
+        if self.firm_snapshots and model.month % 12 == 11:
+            sub = f.subsector[rows]
+            agents = model.agent_of_row
+            self.firms.append(pd.DataFrame({
+                "replicate": self.replicate, "year": model.month // 12,
+                "firm_id": [agents[r].unique_id for r in rows],
+                "region": np.asarray(model.region_ids, dtype=object)[reg],
+                "sector": np.asarray(model.subsector_ids, dtype=object)[sub],
+                "weight": w, "revenue_bn_yuan": 12 * va / model.va_ratio[sub],
+                "value_added_bn_yuan": 12 * va, "employment": emp,
+                "productivity": f.productivity[rows], "knowledge": f.knowledge[rows],
+                "age_months": f.age_months[rows]}))
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        def explode(records):
+            parts = []
+            for rec in records:
+                n = len(next(v for v in rec.values() if not isinstance(v, str)))
+                parts.append(pd.DataFrame({k: (np.repeat(v, n) if isinstance(v, str) else v)
+                                           for k, v in rec.items()}))
+            df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            df.insert(0, "replicate", self.replicate)
+            return df
+
+        regions = explode(self.regions)[REGION_COLUMNS]
+        sectors = explode(self.sectors)[SECTOR_COLUMNS]
+        firms = pd.concat(self.firms, ignore_index=True) if self.firms else \
+            pd.DataFrame(columns=FIRM_COLUMNS)
+        return regions, sectors, firms[FIRM_COLUMNS]
+
+
+@dataclass
+class RunResult:
+    """All replicates of one run command."""
+
+    national: pd.DataFrame
+    annual: pd.DataFrame
+    regions: pd.DataFrame
+    sectors: pd.DataFrame
+    firms: pd.DataFrame
+    seeds: list[int]
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+
+def annual_from_national(national: pd.DataFrame) -> pd.DataFrame:
+    """Annual value added over annual GDP, complete years only."""
+    df = national.assign(year=national["date"].str[:4].astype(int))
+    g = df.groupby(["replicate", "seed", "year"], sort=True)
+    annual = g.agg(core_va_bn_yuan=("core_va_bn_yuan", "sum"), gdp_bn_yuan=("gdp_bn_yuan", "sum"),
+                   months=("date", "count")).reset_index()
+    annual = annual[annual["months"] == 12].drop(columns="months")
+    annual["core_va_share_gdp_pct"] = 100 * annual["core_va_bn_yuan"] / annual["gdp_bn_yuan"]
+    return annual[ANNUAL_COLUMNS].reset_index(drop=True)
+
+
+def summarise(annual: pd.DataFrame, target_pct: float, target_year: int) -> dict:
+    by_year = {}
+    for year, g in annual.groupby("year"):
+        s = g["core_va_share_gdp_pct"].to_numpy()
+        by_year[str(year)] = {"median": float(np.median(s)), "p05": float(np.percentile(s, 5)),
+                              "p95": float(np.percentile(s, 95)), "mean": float(s.mean())}
+    first_hit = {}
+    hit = []
+    for rep, g in annual.groupby("replicate"):
+        reached = g[g["core_va_share_gdp_pct"] >= target_pct]["year"]
+        first_hit[str(rep)] = int(reached.min()) if len(reached) else None
+        in_target = g[g["year"] == target_year]["core_va_share_gdp_pct"]
+        hit.append(bool(len(in_target) and in_target.iloc[0] >= target_pct))
+    return {"target_share_pct": target_pct, "target_year": target_year,
+            "replicates": int(annual["replicate"].nunique()),
+            "share_by_year": by_year,
+            "probability_target_hit": float(np.mean(hit)) if hit else None,
+            "first_year_hit": first_hit}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("clustersim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "pyyaml",
+                 "jsonschema", "pyarrow", "distributed", "SALib"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def manifest(config, seeds, firms, wall_s: float, extra: dict | None = None) -> dict:
+    return {"created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "command": sys.argv, "scenario_file": str(config.path) if config.path else None,
+            "scenario": config.as_dict(), "seeds": seeds, "firm_agents": firms,
+            "versions": package_versions(), "git_commit": git_commit(),
+            "wall_time_s": round(wall_s, 3), **(extra or {})}
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def write_json(obj, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_run(result: RunResult, out: Path, summary: dict, manifest_obj: dict,
+              figures: bool = True) -> Path:
+    """Write every file into a temporary sibling directory, then rename it to `out`."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        write_csv(result.national[NATIONAL_COLUMNS], tmp / "national.csv")
+        write_csv(result.annual[ANNUAL_COLUMNS], tmp / "annual.csv")
+        write_csv(result.regions, tmp / "regions.csv")
+        write_csv(result.sectors, tmp / "sectors.csv")
+        write_csv(result.firms, tmp / "firms.csv")
+        write_json(summary, tmp / "summary.json")
+        if figures:
+            from sim import figures as fig
+            fig.write_all(result, summary, tmp / "figures")
+        write_json(manifest_obj, tmp / "manifest.json")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,223 @@
+"""Every scenario parameter: dotted key, default, unit, range, meaning and source.
+
+This table is the single source of truth: the scenario schema, `clustersim params`, the
+parameter tables in docs/ODD.md and the defaults a scenario file extends are all built from it.
+Sources in short form; the full references are in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    default: Any
+    unit: str
+    meaning: str
+    source: str
+    kind: str = "float"  # float | int | bool | str | month | region_list | sector_map | events
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+P = Param
+
+PARAMETERS: list[Param] = [
+    # --- run -----------------------------------------------------------------------------
+    P("run.start", "2020-01", "YYYY-MM", "First simulated month (the calibration month is 2020-01).",
+      "Design: the 14th FYP baseline year is 2020", kind="month"),
+    P("run.end", "2025-12", "YYYY-MM", "Last simulated month.", "Design: the target year is 2025",
+      kind="month"),
+    P("run.firms", 10000, "agents", "Number of firm agents at the start; each stands for `weight` real "
+      "firms so that the weights add up to the 2.92 million core-digital legal entities.",
+      "NBS 5th economic census (2023) via Xinhua 2024-12-26", kind="int", min=50, max=5_000_000),
+    P("run.replicates", 1, "runs", "Replicates per run command, each with its own seed.", "Design",
+      kind="int", min=1, max=10_000),
+    P("run.seed", 42, "-", "Master seed; replicate r uses seed + r.", "Design", kind="int", min=0,
+      max=2**31 - 1),
+    # --- target --------------------------------------------------------------------------
+    P("target.share_pct", 10.0, "% of GDP", "Target share of core digital economy value added in GDP.",
+      "State Council, 14th FYP for the digital economy (Jan 2022)", min=0, max=100),
+    P("target.year", 2025, "year", "Year by which the target should be reached.", "same", kind="int",
+      min=2020, max=2100),
+    # --- data ----------------------------------------------------------------------------
+    P("data.regions_file", "builtin", "path", "Region table (CSV, columns as sim/data/regions.csv); "
+      "`builtin` uses the shipped table. Relative paths are relative to the scenario file.",
+      "sim/data/SOURCES.md", kind="str"),
+    P("data.gdp_file", "builtin", "path", "Nominal GDP path (CSV, columns year,gdp_bn_yuan,...).",
+      "NBS; sim/data/gdp.csv", kind="str"),
+    P("data.events_file", "builtin", "path", "Historical export-control events (CSV, columns as "
+      "sim/data/export_controls.csv).", "BIS rules; sim/data/export_controls.csv", kind="str"),
+    # --- macro ---------------------------------------------------------------------------
+    P("macro.gdp_growth_after_data_pct", 4.0, "%/year", "Nominal GDP growth for years after the last "
+      "row of the GDP table (a projection, not data).", "Assumption: ~5% real growth with falling prices, as in 2024 "
+      "(nominal +4.3%, NBS 2025-01-17)", min=-20, max=30),
+    P("macro.census_revision", True, "-", "Use the 5th economic census revision of 2023 GDP "
+      "(a level break of +2.7%); false uses the preliminary figure.", "NBS 2024-12-26", kind="bool"),
+    # --- calibration (initial state) -----------------------------------------------------
+    P("calibration.core_va_2020_bn_yuan", 7910.0, "bn yuan", "Core digital economy value added in "
+      "2020; the initial state is scaled to reproduce it.", "7.8% x GDP 101.36 trn (State Council "
+      "2022; CCID)", min=1, max=1e6),
+    P("calibration.firm_count_million", 2.92, "million firms", "Real core-digital firms the agents "
+      "stand for.", "NBS 5th economic census 2023", min=0.0001, max=100),
+    P("calibration.size_tail_exponent", 1.1, "-", "Pareto exponent of the initial firm-size tail "
+      "(CCDF slope).", "Axtell 2001 (1.06); Chinese firms 1.0-1.5 (Heinrich & Dai 2016)", min=0.5,
+      max=3),
+    P("calibration.productivity_dispersion", 0.5, "log sd", "Dispersion of log labour productivity "
+      "within a sub-sector at the start.", "Hsieh & Klenow 2009: sd of log TFPR in China ~0.6",
+      min=0, max=2),
+    P("calibration.knowledge_gap", 0.4, "fraction", "Mean distance of Chinese firms' knowledge stock "
+      "below the foreign frontier (frontier = 1) in 2020.", "Assumption, calibrated; IC self-"
+      "sufficiency 15.9% (IC Insights 2021) signals a wide gap in chips", min=0, max=0.95),
+    # --- production ----------------------------------------------------------------------
+    P("production.trend_growth_pct", {"01": 8.0, "02": 6.0, "03": 13.0, "04": 13.0}, "%/year",
+      "Trend growth of each NBS sector's labour input (market expansion), before productivity "
+      "gains, shocks and controls. Keys: sector codes.",
+      "Calibrated to 2020 growth: software revenue +13.3% (MIIT 2021), electronic information "
+      "manufacturing +8.3% (MIIT, D)", kind="sector_map", min=-30, max=60),
+    P("production.wage_share", 0.5, "fraction of VA", "Labour share of value added; sets the wage "
+      "bill firms pay whatever their output.", "China's labour share ~0.5 (NBS flow of funds; "
+      "Bai & Qian 2010)", min=0, max=0.95),
+    P("production.shock_sd", 0.04, "log/month", "Sd of idiosyncratic monthly growth shocks for a "
+      "firm of reference size (sector median).", "Calibrated to annual growth-rate dispersion; "
+      "Stanley et al. 1996", min=0, max=1),
+    P("production.shock_size_exponent", 0.18, "-", "beta in sd(shock) ~ size^-beta.",
+      "Stanley et al. 1996 Nature 379:804 (0.15-0.2)", min=0, max=0.5),
+    P("production.infrastructure_elasticity", 0.05, "-", "Elasticity of productivity with respect to "
+      "the region's digital infrastructure index.", "Roller & Waverman 2001 AER (telecom "
+      "infrastructure)", min=0, max=1),
+    # --- agglomeration -------------------------------------------------------------------
+    P("agglomeration.elasticity", 0.12, "-", "eps: elasticity of productivity with respect to "
+      "employment density.", "Combes, Demurger & Li 2013 (China ~3x the 0.04-0.05 of rich "
+      "countries); Chauvin et al. 2017 (0.19)", min=0, max=1),
+    P("agglomeration.congestion", 0.05, "log points", "kappa: size of the congestion penalty at the "
+      "congestion scale.", "Assumption (inverted U, Henderson 1974)", min=0, max=5),
+    P("agglomeration.congestion_exponent", 2.0, "-", "eta > 1: curvature of congestion.",
+      "Model brief (inverted U requires eta > 1)", min=1.0001, max=10),
+    P("agglomeration.congestion_scale", 2.0, "x densest 2020 region", "Dbar: density at which "
+      "congestion costs kappa, relative to the densest region in 2020.", "Assumption", min=0.01,
+      max=100),
+    # --- spillover -----------------------------------------------------------------------
+    P("spillover.strength", 0.02, "1/month", "Share of the accessible knowledge gap a firm with "
+      "full absorptive capacity closes each month.", "Calibrated; Keller 2002", min=0, max=1),
+    P("spillover.absorptive_lambda", 20.0, "-", "lambda in gamma(R) = 1 - exp(-lambda R/Y), "
+      "absorptive capacity from R&D intensity.", "Cohen & Levinthal 1989 (form); value assumed",
+      min=0, max=1000),
+    P("spillover.decay_km", 600.0, "km", "delta: distance decay of spillovers between clusters.",
+      "Bottazzi & Peri 2003 (300 km); Keller 2002 (~1,200 km half-distance)", min=1, max=10000),
+    P("spillover.within_region_weight", 1.0, "-", "Weight of knowledge within the firm's own "
+      "cluster (distance 0), relative to exp(-d/delta) between clusters.", "Design", min=0, max=10),
+    P("spillover.cross_sector_weight", 0.3, "-", "h(c): weight of knowledge from another NBS sector "
+      "relative to the own sector (cognitive distance).", "Nooteboom 2007 (form); value assumed",
+      min=0, max=1),
+    P("spillover.foreign_strength", 0.01, "1/month", "Share of the gap to the foreign frontier "
+      "closed each month at full absorptive capacity and full openness.", "Calibrated; Keller "
+      "2004", min=0, max=1),
+    P("spillover.frontier_growth_pct", 3.0, "%/year", "Growth of the foreign knowledge frontier.",
+      "Assumption (long-run TFP growth at the frontier)", min=-10, max=30),
+    P("spillover.knowledge_elasticity", 0.12, "-", "theta: output elasticity of the knowledge stock.",
+      "Hall, Mairesse & Mohnen 2010 (R&D capital elasticity 0.08-0.15)", min=0, max=1),
+    # --- innovation ----------------------------------------------------------------------
+    P("innovation.zeta", 0.2, "-", "Innovation success probability per month is 1-exp(-zeta x R&D "
+      "share of value added).", "Dosi, Fagiolo & Roventini 2010 (form); value calibrated", min=0,
+      max=100),
+    P("innovation.jump_low", -0.06, "log", "Lower bound of the Beta-distributed productivity draw "
+      "(a draw below zero is not adopted).", "Dosi et al. 2010 use [-0.15, 0.15]", min=-1, max=0),
+    P("innovation.jump_high", 0.08, "log", "Upper bound of the productivity draw.", "same", min=0,
+      max=1),
+    P("innovation.jump_beta_a", 3.0, "-", "Beta(a, b) shape a of the draw.", "Dosi et al. 2010",
+      min=0.1, max=100),
+    P("innovation.jump_beta_b", 3.0, "-", "Beta(a, b) shape b of the draw.", "Dosi et al. 2010",
+      min=0.1, max=100),
+    P("innovation.knowledge_from_rd", 0.01, "-", "Growth of the own knowledge stock per unit of "
+      "R&D share of value added, per month.", "Assumption", min=0, max=10),
+    P("innovation.imitation_zeta", 0.1, "-", "Imitation success per month is 1-exp(-zeta_im x R&D "
+      "share of value added).", "Dosi et al. 2010 (form)", min=0, max=100),
+    P("innovation.imitation_share", 0.05, "fraction", "Share of the gap to the best practice of the "
+      "own cluster and sub-sector closed by a successful imitation.", "Assumption", min=0, max=1),
+    P("innovation.selection", 0.005, "1/month", "chi: replicator-dynamics speed, employment growth per "
+      "unit of relative competitiveness.", "Dosi et al. 2010 (form); Metcalfe 1994", min=0, max=2),
+    # --- entry and exit ------------------------------------------------------------------
+    P("entry_exit.entry_rate_pct", 10.0, "%/year", "Gross entry of new firms relative to the firm "
+      "count.", "Chinese firm entry ~10-15%/year (Brandt, Van Biesebroeck & Zhang 2012)", min=0,
+      max=100),
+    P("entry_exit.exit_hazard_pct", 4.0, "%/year", "Exogenous exit hazard besides exit on negative "
+      "net worth.", "Brandt et al. 2012 (exit rates); value calibrated", min=0, max=100),
+    P("entry_exit.exit_size_exponent", 0.3, "-", "The exogenous hazard scales with size relative to "
+      "the sub-sector median as size^-exponent (capped at 4x): small firms exit more often.",
+      "Dunne, Roberts & Samuelson 1989; value assumed", min=0, max=3),
+    P("entry_exit.spinoff_share", 0.3, "fraction", "Share of entrants that are spin-offs of an "
+      "incumbent of the same sector: they locate in the parent's cluster and inherit its know-how.",
+      "Klepper 2007; Zhang 2003; Brenner 2001", min=0, max=1),
+    P("entry_exit.pull_scale", 1.0, "-", "Multiplies each sector's agglomeration pull b_s in the "
+      "Polya-urn location choice.", "Bottazzi, Dosi, Fagiolo & Secchi 2007", min=0, max=100),
+    P("entry_exit.entrant_productivity", 0.85, "x sector mean", "Entrant productivity relative to "
+      "its sector's mean (non-spin-offs) or its parent (spin-offs).", "Foster, Haltiwanger & "
+      "Syverson 2008 (entrants slightly less productive)", min=0.01, max=10),
+    P("entry_exit.entrant_size", 0.3, "x sector median", "Entrant employment relative to the "
+      "sector's median firm.", "Assumption (entrants small)", min=0.001, max=10),
+    P("entry_exit.initial_net_worth_months", 12.0, "months of VA", "Initial equity buffer: a firm "
+      "exits when losses exhaust it.", "Assumption", min=0, max=240),
+    # --- export controls -----------------------------------------------------------------
+    P("export_controls.enabled", True, "-", "Apply export-control events at all.", "Design",
+      kind="bool"),
+    P("export_controls.use_historical_events", True, "-", "Apply the historical rules in "
+      "data.events_file; `extra_events` are applied in any case.", "BIS rules 2019-2026",
+      kind="bool"),
+    P("export_controls.severity", 1.0, "-", "Scales every tightening: availability after a rule is "
+      "1 - severity x (1 - rule level). 0 = no bite, 1 = as written.", "Design", min=0, max=1),
+    P("export_controls.listed_availability", 0.2, "fraction", "Share of the ordinary availability an "
+      "Entity-List firm still obtains (licences, third parties).", "Assumption", min=0, max=1),
+    P("export_controls.inventory_months", 6.0, "months", "Initial chip stockpile, in months of "
+      "critical use.", "Inoue & Todo 2019; reports of stockpiling ahead of 2019-2020 rules",
+      min=0, max=60),
+    P("export_controls.restock_rate", 0.1, "1/month", "Share of the gap to the target stockpile "
+      "refilled each month while supply is unrestricted.", "Acclimate (Otto et al. 2017) form",
+      min=0, max=1),
+    P("export_controls.learning_elasticity", 0.1, "-", "Domestic-substitute learning curve: the "
+      "unmet share falls as (cumulative chip R&D / 2020 stock)^-elasticity.", "Form: Wright's law; value "
+      "set so China-HQ self-sufficiency (5.9% in 2020, IC Insights) roughly doubles by 2025", min=0, max=5),
+    P("export_controls.listed_rd_boost_pct", 16.58, "%", "Rise in R&D intensity of a listed firm "
+      "from 12 months after listing.", "Hu, Yang, Zeng & Zhang 2024 (DID)", min=0, max=500),
+    P("export_controls.extra_events", [], "-", "Events applied on top of (or instead of) the "
+      "historical ones: list of {date, name, avail_frontier_ai, avail_hbm, avail_advanced_foundry, "
+      "avail_equipment, foreign_knowledge, entity_list_add}.", "Scenario", kind="events"),
+    # --- policy --------------------------------------------------------------------------
+    P("policy.rd_subsidy_pct", 18.75, "% of R&D cost", "R&D cost borne by the state (super-"
+      "deduction x corporate tax rate). The 2020 default reproduces the data's R&D intensities.",
+      "75% super-deduction x 25% CIT (MoF/STA 2018 No. 99)", min=0, max=95),
+    P("policy.rd_price_elasticity", 1.0, "-", "Elasticity of R&D intensity with respect to its "
+      "user cost.", "Hall & Van Reenen 2000 (about unity)", min=0, max=5),
+    P("policy.designated_clusters", "nmc_2022", "region ids", "Clusters with national designation "
+      "(attractiveness boost); `nmc_2022` = the regions flagged in the region table.", "MIIT list of "
+      "45 national advanced manufacturing clusters (2022)", kind="region_list"),
+    P("policy.designation_date", "2022-11", "YYYY-MM", "Month the designation takes effect.",
+      "MIIT announcement Nov 2022", kind="month"),
+    P("policy.designation_boost", 0.3, "fraction", "Rise in a designated cluster's intrinsic "
+      "attractiveness a_l.", "Assumption", min=0, max=10),
+    P("policy.infrastructure_growth_pct", 5.0, "%/year", "Growth of every region's infrastructure "
+      "index (5G, data centres).", "MIIT gigabit-city programme (seed 003); assumption", min=-50,
+      max=100),
+    P("policy.international_cooperation", 0.0, "0-1", "Softens controls: availability becomes "
+      "a + cooperation x (1 - a), and foreign knowledge openness likewise.", "Model brief", min=0,
+      max=1),
+]
+
+BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
+
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.key.split(".")[0] for p in PARAMETERS))
+
+
+def defaults() -> dict:
+    """The default scenario as a nested dict (a fresh copy)."""
+    import copy
+
+    tree: dict = {}
+    for p in PARAMETERS:
+        section, name = p.key.split(".", 1)
+        tree.setdefault(section, {})[name] = copy.deepcopy(p.default)
+    return tree

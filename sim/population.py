@@ -1,0 +1,186 @@
+"""The initial firm population, calibrated to 2020.
+
+1. Value added by cluster x sub-sector: the regional and sub-sector shares of the 2020 total
+   (sim/data), fitted jointly by iterative proportional fitting from a prior that favours each
+   region's listed specialisations.
+2. Named large firms (Huawei, Hikvision, iFlytek, ...) are placed as one agent each with their
+   2020 revenue times their sub-sector's value-added ratio; the rest of each cell goes to
+   generic agents.
+3. Firm counts follow each region's share of the 2.92 million legal entities, split over
+   sub-sectors in proportion to employment. Agents per cell in proportion to firm counts; each
+   generic agent stands for (firms in cell / agents in cell) real firms.
+4. Firm sizes are Pareto with the set tail exponent; labour productivity is lognormal around
+   the sub-sector's value added per worker times the cluster's agglomeration factor, which is
+   solved jointly with employment density by fixed-point iteration.
+5. Employment is scaled so that every cell, and so the nation, reproduces the 2020 value
+   added; own technology is what remains of productivity after the multipliers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.mechanisms import agglomeration, export_controls, policy, production, spillover
+from sim.scenario import Scenario
+
+
+@dataclass
+class Initial:
+    """Arrays for the initial agents plus the region-level reference values the model keeps."""
+
+    columns: dict[str, np.ndarray]
+    density_reference: float         # D_ref in ln G = eps ln(D/D_ref) - ...
+    agglomeration_norm: float        # employment-weighted mean G in 2020, so that G_2020 ~ 1
+    congestion_density: float        # D_bar
+    infrastructure_2020: np.ndarray  # index relative to the VA-weighted 2020 mean
+    target_inventory: float
+
+
+def ipf(prior, row_totals, col_totals, iterations=200):
+    m = prior.astype(float).copy()
+    for _ in range(iterations):
+        m *= (row_totals / np.maximum(m.sum(axis=1), 1e-300))[:, None]
+        m *= (col_totals / np.maximum(m.sum(axis=0), 1e-300))[None, :]
+    return m
+
+
+def largest_remainder(weights, total):
+    w = np.asarray(weights, float)
+    if total <= 0 or w.sum() <= 0:
+        return np.zeros(w.shape, int)
+    exact = w / w.sum() * total
+    base = np.floor(exact).astype(int)
+    rest = total - base.sum()
+    order = np.argsort(-(exact - base), kind="stable")
+    base.flat[order[:rest]] += 1
+    return base
+
+
+def specialisation_prior(regions, subsector_ids):
+    prior = np.ones((len(regions), len(subsector_ids)))
+    index = {s: j for j, s in enumerate(subsector_ids)}
+    for r, spec in enumerate(regions["specialisations"].fillna("")):
+        for rank, sid in enumerate(x.strip() for x in str(spec).split(";") if x.strip()):
+            if sid in index:
+                prior[r, index[sid]] *= 1.0 + 2.0 / (rank + 1)
+    return prior
+
+
+def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: int) -> Initial:
+    regions, sectors, named = inputs.regions, inputs.sectors, inputs.named_firms
+    R, S = len(regions), len(sectors)
+    total_va = sc["calibration.core_va_2020_bn_yuan"]  # annual, bn yuan
+    region_share = regions["core_va_share_2020_pct"].to_numpy(float)
+    sector_share = sectors["va_share_2020_pct"].to_numpy(float)
+    cell_va = ipf(specialisation_prior(regions, list(sectors["subsector_id"])),
+                  total_va * region_share / region_share.sum(),
+                  total_va * sector_share / sector_share.sum())
+
+    # Named firms: one agent each
+    sub_index = {s: j for j, s in enumerate(sectors["subsector_id"])}
+    reg_index = {r: i for i, r in enumerate(regions["region_id"])}
+    n_named = len(named) if n_agents > 2 * len(named) else 0
+    named_r = np.array([reg_index[x] for x in named["region_id"]][:n_named], int)
+    named_s = np.array([sub_index[x] for x in named["subsector_id"]][:n_named], int)
+    va_ratio = sectors["va_to_revenue"].to_numpy(float)
+    named_va = named["revenue_2020_bn_yuan"].to_numpy(float)[:n_named] * va_ratio[named_s]
+    named_emp = named["employment_2020"].to_numpy(float)[:n_named]
+    generic_va = cell_va.copy()
+    np.subtract.at(generic_va, (named_r, named_s), named_va)
+    generic_va = np.maximum(generic_va, 0.2 * cell_va)
+    # keep the national total exact: the generic firms absorb the difference
+    generic_va *= (total_va - named_va.sum()) / generic_va.sum()
+
+    # Firm counts and agents per cell
+    firm_total = sc["calibration.firm_count_million"] * 1e6
+    firms_region = firm_total * regions["firms_share_2020_pct"].to_numpy(float)
+    firms_region /= regions["firms_share_2020_pct"].sum()
+    va_per_worker = sectors["va_per_worker_k_yuan"].to_numpy(float)
+    jobs_proxy = generic_va / va_per_worker[None, :]
+    firm_cells = firms_region[:, None] * jobs_proxy / np.maximum(jobs_proxy.sum(1, keepdims=True), 1e-300)
+    agents_cell = largest_remainder(firm_cells, n_agents - n_named)
+    if n_named:  # a firm and its weight-one agent are not generic firms
+        np.subtract.at(firm_cells, (named_r, named_s), 1.0)
+        firm_cells = np.maximum(firm_cells, 0)
+
+    # Agglomeration factors solved with density: productivity depends on the factor, employment
+    # (and so density) on productivity.
+    area = regions["area_km2"].to_numpy(float)
+    p = sc.tree["agglomeration"]
+    jobs = (generic_va * 1e6 / va_per_worker[None, :]).sum(1) + np.bincount(named_r, named_emp, R)
+    for _ in range(50):
+        dens = agglomeration.density(jobs, area)
+        reference = float(np.average(dens, weights=jobs))
+        congestion_density = p["congestion_scale"] * dens.max()
+        g = agglomeration.factor(dens, reference, p["elasticity"], p["congestion"],
+                                 p["congestion_exponent"], congestion_density)
+        g_mean = np.average(g, weights=jobs)
+        prod_cell = va_per_worker[None, :] * (g / g_mean)[:, None]
+        new_jobs = (generic_va * 1e6 / prod_cell).sum(1) + np.bincount(named_r, named_emp, R)
+        if np.allclose(new_jobs, jobs, rtol=1e-10):
+            break
+        jobs = new_jobs
+
+    # Generic agents
+    cell_of_agent = np.repeat(np.arange(R * S), agents_cell.ravel())
+    r_of = cell_of_agent // S
+    s_of = cell_of_agent % S
+    n_gen = len(cell_of_agent)
+    alpha = sc["calibration.size_tail_exponent"]
+    z_max = 1e4  # truncation: one super-individual must not stand for hundreds of giants
+    u = rng.uniform(z_max ** -alpha, 1.0, n_gen)
+    size = u ** (-1.0 / alpha)
+    sd = sc["calibration.productivity_dispersion"]
+    prod = prod_cell[r_of, s_of] * np.exp(sd * rng.standard_normal(n_gen) - 0.5 * sd**2)
+    weight = (firm_cells.ravel() / np.maximum(agents_cell.ravel(), 1))[cell_of_agent]
+    weight = np.maximum(weight, 1.0)
+    # employment scale per cell so that sum(weight * emp * prod) = cell VA
+    raw = np.bincount(cell_of_agent, weights=weight * size * prod, minlength=R * S)
+    need = generic_va.ravel() * 1e6  # thousand yuan/year
+    scale = np.divide(need, raw, out=np.zeros_like(need), where=raw > 0)
+    employment = size * scale[cell_of_agent]
+
+    # Append named firms
+    region = np.concatenate([r_of, named_r])
+    subsector = np.concatenate([s_of, named_s])
+    weight = np.concatenate([weight, np.ones(n_named)])
+    employment = np.concatenate([employment, named_emp])
+    prod = np.concatenate([prod, named_va * 1e6 / np.maximum(named_emp, 1)])
+    named_row = np.concatenate([np.full(n_gen, -1), np.arange(n_named)])
+    n = len(region)
+
+    # Knowledge and R&D
+    rd_region = regions["rd_intensity_pct"].to_numpy(float)
+    rd_rel = rd_region / np.average(rd_region, weights=region_share)
+    gap = sc["calibration.knowledge_gap"]
+    knowledge = (1 - gap) * rd_rel[region] ** 0.3 * (prod / prod_cell[region, subsector]) ** 0.3
+    knowledge *= np.exp(0.2 * rng.standard_normal(n))
+    knowledge = np.clip(knowledge, 0.02, 1.5)
+    rd = sectors["rd_intensity_pct"].to_numpy(float)[subsector] / 100 * rd_rel[region] ** 0.5
+    rd *= np.exp(0.3 * rng.standard_normal(n) - 0.045)
+    named_rd = named["rd_intensity_pct"].to_numpy(float)[:n_named] / 100
+    rd[n_gen:] = named_rd
+
+    # Own technology: productivity net of the multipliers, which are all at their 2020 values
+    infra_2020 = regions["infrastructure_index"].to_numpy(float)
+    infra_rel = infra_2020 / np.average(infra_2020, weights=region_share)
+    s = sc.tree
+    multipliers = production.labour_productivity(
+        1.0, knowledge, s["spillover"]["knowledge_elasticity"], (g / g_mean)[region],
+        infra_rel[region], s["production"]["infrastructure_elasticity"], 1.0)
+    technology = prod / multipliers
+
+    va_month = production.value_added(employment, prod)
+    months = sc["entry_exit.initial_net_worth_months"]
+    inv = sc["export_controls.inventory_months"]
+    dep = inputs.dependence[subsector]
+    columns = dict(
+        region=region, subsector=subsector, sector=inputs.subsector_sector[subsector],
+        weight=weight, employment=employment, technology=technology, knowledge=knowledge,
+        rd_intensity=rd, net_worth=months * va_month, value_added=va_month,
+        output_cap=np.ones(n), age_months=rng.integers(0, 240, n).astype(np.int32),
+        named=named_row.astype(np.int32), inventory=np.where(dep > 0, inv, 0.0),
+    )
+    return Initial(columns, reference, float(g_mean), congestion_density, infra_rel, inv)

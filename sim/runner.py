@@ -1,0 +1,45 @@
+"""Running replicates of a scenario: the one entry point the command line, the sweep runner
+and the browser page share."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.inputs import Inputs, load_inputs
+from sim.model import ClusterModel
+from sim.outputs import NATIONAL_COLUMNS, Recorder, RunResult, annual_from_national
+from sim.scenario import Scenario
+
+
+def replicate_seeds(config: Scenario, replicates: int | None = None,
+                    seed: int | None = None) -> list[int]:
+    """Replicate r runs with seed + r, so replicate seeds never depend on how many run."""
+    n = int(config["run.replicates"] if replicates is None else replicates)
+    base = int(config["run.seed"] if seed is None else seed)
+    return [base + r for r in range(n)]
+
+
+def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
+                  inputs: Inputs | None = None, firm_snapshots: bool = True,
+                  progress=None) -> RunResult:
+    model = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+    recorder = Recorder(replicate, firm_snapshots)
+    model.observers.append(recorder)
+    model.run(progress)
+    national = model.datacollector.get_model_vars_dataframe()
+    national.insert(0, "seed", seed)
+    national.insert(0, "replicate", replicate)
+    national = national[NATIONAL_COLUMNS].reset_index(drop=True)
+    regions, sectors, firm_df = recorder.frames()
+    return RunResult(national, annual_from_national(national), regions, sectors, firm_df,
+                     [seed], list(model.event_log))
+
+
+def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
+                 firm_snapshots: bool = True, progress=None) -> RunResult:
+    inputs = load_inputs(config)
+    parts = [run_replicate(config, s, r, firms, inputs, firm_snapshots, progress)
+             for r, s in enumerate(seeds)]
+    cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
+    return RunResult(cat("national"), cat("annual"), cat("regions"), cat("sectors"), cat("firms"),
+                     list(seeds), parts[0].events)
