@@ -109,11 +109,13 @@ class ClusterModel(mesa.Model):
         self.gdp_bn_yuan = 0.0
         self.core_va_share_gdp_pct = 0.0
         self.chip_self_sufficiency_pct = 0.0
+        self.direct_loss_bn_yuan = 0.0
         self.region_va = np.zeros(R)
         self.datacollector = mesa.DataCollector(model_reporters={
             "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
             "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
             "employment": "employment", "chip_self_sufficiency_pct": "chip_self_sufficiency_pct",
+            "direct_loss_bn_yuan": "direct_loss_bn_yuan",
         })
         self.observers: list = []  # callables(model) run after each step (outputs.Recorder)
 
@@ -195,6 +197,10 @@ class ClusterModel(mesa.Model):
         f.productivity[rows] = prod
         va = production.value_added(f.employment[rows], prod)
         f.value_added[rows] = va
+        # direct loss: what chip caps take from this month's output, all else equal
+        capped = f.output_cap[rows] < 1
+        self.direct_loss_bn_yuan = float(np.sum(
+            (f.weight[rows] * va)[capped] * (1 / f.output_cap[rows][capped] - 1)))
         wage = production.wage_per_worker(prod, f.employment[rows], f.weight[rows],
                                           f.subsector[rows], self.n_subsectors,
                                           p["production"]["wage_share"])
