@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.parameters import defaults
 
-PILOT_SEEDS = (1009, 2003, 3001)
+PILOT_SEEDS = (1009, 2003, 3001, 4001, 5003, 6007)
 PILOT_AGENTS = 10000
 _cache: dict[str, float] = {}
 
