@@ -52,4 +52,7 @@ def test_probe_app_renders_and_steps_offline(backend, tmp_path):
         shot = tmp_path / f"probe-{backend}.png"
         page.screenshot(path=shot, full_page=True)
         assert shot.stat().st_size > 0
+
+        click_button(page, "Reset")  # rebuilds the model from model_params
+        wait_for_step_counter(page, 0)
         problems.assert_clean()
