@@ -21,8 +21,9 @@ def _dates(series: pd.Series) -> pd.DatetimeIndex:
 
 def share_against_target(national, annual, summary, ax):
     target, year = summary["target_share_pct"], summary["target_year"]
-    for _, g in national.groupby("replicate"):
-        ax.plot(_dates(g["date"]), g["core_va_share_gdp_pct"], color="tab:blue", alpha=0.15, lw=0.7)
+    for i, (_, g) in enumerate(national.groupby("replicate")):
+        ax.plot(_dates(g["date"]), g["core_va_share_gdp_pct"], color="tab:blue", alpha=0.15, lw=0.7,
+                label="monthly share, each replicate" if i == 0 else None)
     years = sorted(int(y) for y in summary["share_by_year"])
     stats = [summary["share_by_year"][str(y)] for y in years]
     x = pd.to_datetime([f"{y}-07-01" for y in years])
@@ -41,12 +42,14 @@ def share_against_target(national, annual, summary, ax):
 def stacked(df, key, label_of, ax, top=10, title=""):
     med = df.groupby(["date", key])["core_va_bn_yuan"].median().unstack(key)
     order = med.iloc[-1].sort_values(ascending=False).index
+    colours = plt.get_cmap("tab20").colors
     keep = list(order[:top])
     data = med[keep].copy()
     if len(order) > top:
         data["others"] = med[list(order[top:])].sum(axis=1)
     x = _dates(pd.Series(med.index))
-    ax.stackplot(x, (data.to_numpy().T * 12 / 1000), labels=[label_of(c) for c in data.columns])
+    ax.stackplot(x, (data.to_numpy().T * 12 / 1000), labels=[label_of(c) for c in data.columns],
+                 colors=colours[: data.shape[1]])
     ax.set_ylabel("value added, trillion yuan (annualised)")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=7, ncol=2)

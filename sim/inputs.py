@@ -97,6 +97,7 @@ class Inputs:
     named_firms: pd.DataFrame
     gdp_by_year: dict[int, float]
     gdp_kind: dict[int, str]
+    gdp_by_month: dict[int, float]   # month index -> bn yuan; sums to gdp_by_year per year
     events: list[Event]
     dist_km: np.ndarray
     designated: np.ndarray           # bool per region
@@ -146,6 +147,33 @@ def _gdp_path(sc: Scenario) -> tuple[dict[int, float], dict[int, str]]:
         if year not in by_year:
             raise sc.error("data.gdp_file", f"no GDP for {year}")
     return by_year, kind
+
+
+def monthly_gdp(by_year: dict[int, float]) -> dict[int, float]:
+    """Monthly GDP that grows smoothly within each year and sums exactly to the annual figure.
+
+    Dividing annual GDP by twelve would make the monthly share jump every January; instead the
+    mid-year monthly averages are joined log-linearly and each year is rescaled to its total.
+    """
+    years = sorted(by_year)
+    if len(years) == 1:
+        return {years[0] * 12 + m: by_year[years[0]] / 12 for m in range(12)}
+    mid = np.array([y * 12 + 5.5 for y in years])
+    log_avg = np.log([by_year[y] / 12 for y in years])
+    months = np.arange(years[0] * 12, years[-1] * 12 + 12)
+    # log-linear through the mid-year points, extended at both ends with the edge growth rates
+    slope_lo = (log_avg[1] - log_avg[0]) / 12
+    slope_hi = (log_avg[-1] - log_avg[-2]) / 12
+    level = np.interp(months, mid, log_avg)
+    level = np.where(months < mid[0], log_avg[0] + slope_lo * (months - mid[0]), level)
+    level = np.where(months > mid[-1], log_avg[-1] + slope_hi * (months - mid[-1]), level)
+    values = np.exp(level)
+    out: dict[int, float] = {}
+    for i, y in enumerate(years):
+        chunk = values[i * 12:(i + 1) * 12]
+        for m, v in enumerate(chunk * by_year[y] / chunk.sum()):
+            out[y * 12 + m] = float(v)
+    return out
 
 
 def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
@@ -206,4 +234,4 @@ def load_inputs(sc: Scenario) -> Inputs:
     gdp, kind = _gdp_path(sc)
     events = _events(sc, set(firms["firm_id"]))
     dist = haversine_km(regions["lat"].to_numpy(float), regions["lon"].to_numpy(float))
-    return Inputs(regions, sectors, firms, gdp, kind, events, dist, designated)
+    return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated)

@@ -217,7 +217,7 @@ class ClusterModel(mesa.Model):
         # national figures for this month
         w = f.weight[rows]
         self.core_va_bn_yuan = float(np.sum(w * va))
-        self.gdp_bn_yuan = self.gdp_by_year[self.month // 12] / 12
+        self.gdp_bn_yuan = self.inputs.gdp_by_month[self.month]
         self.core_va_share_gdp_pct = 100 * self.core_va_bn_yuan / self.gdp_bn_yuan
         sub = f.subsector[rows]
         self.chip_self_sufficiency_pct = export_controls.self_sufficiency(

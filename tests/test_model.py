@@ -136,3 +136,15 @@ def test_user_region_table_is_used(tmp_path, baseline):
         model.step()
     after = len(model.agents.select(lambda a: a.region == "hefei"))
     assert after > before + 20  # entrants flock to the very attractive cluster
+
+
+def test_monthly_gdp_is_smooth_and_sums_to_annual():
+    from sim.inputs import monthly_gdp
+
+    by_year = {2020: 1200.0, 2021: 1320.0, 2022: 1452.0}
+    months = monthly_gdp(by_year)
+    for y, total in by_year.items():
+        assert sum(months[y * 12 + m] for m in range(12)) == pytest.approx(total)
+    values = np.array([months[k] for k in sorted(months)])
+    growth = values[1:] / values[:-1] - 1
+    assert np.all(growth > 0) and growth.max() < 0.02  # no January jump of 10%
