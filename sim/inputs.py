@@ -88,6 +88,7 @@ class Event:
     foreign_knowledge: float | None
     entity_list_add: tuple[str, ...]
     source: str = ""
+    direction: str = "set"           # tighten | loosen | set (see export_controls.apply_rule)
 
 
 @dataclass
@@ -186,13 +187,20 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
 
     if sc.get("export_controls.use_historical_events"):
         df = _table(sc, "data.events_file", "export_controls.csv", EVENT_COLUMNS)
+        until = sc.get("export_controls.historical_until")
         for row in df.to_dict("records"):
+            if until != "all" and month_index(str(row["date"])) > month_index(until):
+                continue
+            direction = str(row.get("direction") or "tighten")
+            if direction not in ("tighten", "loosen", "set"):
+                raise sc.error("data.events_file", f"event {row['date']}: direction must be "
+                               f"tighten, loosen or set, not {direction!r}")
             adds = tuple(x for x in str(row.get("entity_list_add") or "").split(";") if x.strip())
             events.append(Event(str(row["date"]), month_index(str(row["date"])), str(row["name"]),
                                 {t: num(row[f"avail_{t}"]) for t in TIERS
                                  if num(row[f"avail_{t}"]) is not None},
                                 num(row["foreign_knowledge"]), tuple(a.strip() for a in adds),
-                                str(row.get("source", ""))))
+                                str(row.get("source", "")), direction))
     for i, ev in enumerate(sc.get("export_controls.extra_events")):
         adds = tuple(ev.get("entity_list_add") or ())
         for f in adds:
@@ -203,7 +211,8 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
                             str(ev.get("name", f"extra_{i}")),
                             {t: float(ev[f"avail_{t}"]) for t in TIERS
                              if ev.get(f"avail_{t}") is not None},
-                            num(ev.get("foreign_knowledge")), adds, "scenario"))
+                            num(ev.get("foreign_knowledge")), adds, "scenario",
+                            ev.get("direction", "set")))
     events.sort(key=lambda e: e.month)  # stable: same-month historical rules keep their order
     return events
 

@@ -141,7 +141,8 @@ class ClusterModel(mesa.Model):
         while self._next_event < len(self.events) and self.events[self._next_event].month <= month:
             ev = self.events[self._next_event]
             self.controls = export_controls.apply_rule(self.controls, ev.avail,
-                                                       ev.foreign_knowledge, ec["severity"])
+                                                       ev.foreign_knowledge, ec["severity"],
+                                                       ev.direction)
             named_ids = list(self.inputs.named_firms["firm_id"])
             for firm_id in ev.entity_list_add:
                 if firm_id in named_ids:

@@ -168,6 +168,9 @@ PARAMETERS: list[Param] = [
     P("export_controls.use_historical_events", True, "-", "Apply the historical rules in "
       "data.events_file; `extra_events` are applied in any case.", "BIS rules 2019-2026",
       kind="bool"),
+    P("export_controls.historical_until", "all", "YYYY-MM or all", "Apply historical rules dated "
+      "up to this month only: a scenario that departs from history from some date sets it.",
+      "Design", kind="str"),
     P("export_controls.severity", 1.0, "-", "Scales every tightening: availability after a rule is "
       "1 - severity x (1 - rule level). 0 = no bite, 1 = as written.", "Design", min=0, max=1),
     P("export_controls.listed_availability", 0.2, "fraction", "Share of the ordinary availability an "
@@ -185,7 +188,10 @@ PARAMETERS: list[Param] = [
       "from 12 months after listing.", "Hu, Yang, Zeng & Zhang 2024 (DID)", min=0, max=500),
     P("export_controls.extra_events", [], "-", "Events applied on top of (or instead of) the "
       "historical ones: list of {date, name, avail_frontier_ai, avail_hbm, avail_advanced_foundry, "
-      "avail_equipment, foreign_knowledge, entity_list_add}.", "Scenario", kind="events"),
+      "avail_equipment, foreign_knowledge, entity_list_add, direction}. direction: set (default: "
+      "levels as written), tighten (never raises a level) or loosen (never lowers one). "
+      "Historical rules are tightenings unless the events file says otherwise.", "Scenario",
+      kind="events"),
     # --- policy --------------------------------------------------------------------------
     P("policy.rd_subsidy_pct", 18.75, "% of R&D cost", "R&D cost borne by the state (super-"
       "deduction x corporate tax rate). The 2020 default reproduces the data's R&D intensities.",

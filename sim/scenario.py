@@ -23,7 +23,7 @@ from sim.parameters import BY_KEY, PARAMETERS, SECTIONS, defaults
 
 META_KEYS = ("name", "description", "extends")
 EVENT_KEYS = ("date", "name", "avail_frontier_ai", "avail_hbm", "avail_advanced_foundry",
-              "avail_equipment", "foreign_knowledge", "entity_list_add")
+              "avail_equipment", "foreign_knowledge", "entity_list_add", "direction")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 SECTOR_CODES = ("01", "02", "03", "04")
@@ -137,6 +137,7 @@ def _param_schema(p) -> dict:
                                "avail_frontier_ai": unit, "avail_hbm": unit,
                                "avail_advanced_foundry": unit, "avail_equipment": unit,
                                "foreign_knowledge": unit,
+                               "direction": {"enum": ["tighten", "loosen", "set"]},
                                "entity_list_add": {"type": "array", "items": {"type": "string"}}}}
         return {"type": "array", "items": item}
     raise AssertionError(p.kind)
@@ -347,6 +348,10 @@ def validate_tree(sc: Scenario) -> None:
     for p in PARAMETERS:
         if p.kind == "month" and not MONTH_RE.match(str(sc.get(p.key))):
             raise sc.error(p.key, f"expected a month as YYYY-MM, got {sc.get(p.key)!r}")
+    until = sc.get("export_controls.historical_until")
+    if until != "all" and not MONTH_RE.match(str(until)):
+        raise sc.error("export_controls.historical_until",
+                       f"expected 'all' or a month as YYYY-MM, got {until!r}")
     start, end = month_index(sc.get("run.start")), month_index(sc.get("run.end"))
     if end < start:
         raise sc.error("run.end", f"run ends ({sc.get('run.end')}) before it starts "

@@ -243,3 +243,13 @@ def test_wage_is_labour_share_of_group_average():
     # a firm at the average keeps half its VA minus R&D
     va = production.value_added(1.0, 200.0)
     assert production.monthly_profit(va, 1.0, 100.0, 0.0) == pytest.approx(va / 2)
+
+
+def test_rule_direction_keeps_a_stricter_level_or_a_looser_one():
+    cut = export_controls.apply_rule(export_controls.ControlState(), {"hbm": 0.0}, 0.3, 1.0)
+    milder = export_controls.apply_rule(cut, {"hbm": 0.2}, 0.7, 1.0, direction="tighten")
+    assert milder.availability[1] == 0.0 and milder.openness == pytest.approx(0.3)
+    eased = export_controls.apply_rule(cut, {"hbm": 0.2}, 0.7, 1.0, direction="loosen")
+    assert eased.availability[1] == pytest.approx(0.2) and eased.openness == pytest.approx(0.7)
+    back = export_controls.apply_rule(eased, {"hbm": 0.1}, None, 1.0, direction="loosen")
+    assert back.availability[1] == pytest.approx(0.2)

@@ -27,15 +27,17 @@ class ControlState:
     openness: float = 1.0
 
 
-def apply_rule(state, avail, foreign_knowledge, severity):
+def apply_rule(state, avail, foreign_knowledge, severity, direction="set"):
     """Apply one rule. A level is scaled by `severity` towards no control: 1 - s*(1 - level).
-    A rule can loosen as well as tighten: the new level replaces the old one."""
+    direction "tighten" never raises a level (a stricter scenario rule stays in force when a
+    milder historical rule follows), "loosen" never lowers one, "set" replaces it."""
+    combine = {"tighten": min, "loosen": max, "set": lambda old, new: new}[direction]
     out = ControlState(state.availability.copy(), state.openness)
     for t, name in enumerate(TIERS):
         if name in avail:
-            out.availability[t] = 1.0 - severity * (1.0 - avail[name])
+            out.availability[t] = combine(out.availability[t], 1.0 - severity * (1.0 - avail[name]))
     if foreign_knowledge is not None:
-        out.openness = 1.0 - severity * (1.0 - foreign_knowledge)
+        out.openness = combine(out.openness, 1.0 - severity * (1.0 - foreign_knowledge))
     return out
 
 
