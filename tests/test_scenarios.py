@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.inputs import builtin, load_inputs
+from sim.inputs import load_inputs
+from sim.mechanisms import export_controls
 from sim.runner import run_replicate
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, month_index
 
 SCEN = Path(__file__).resolve().parent.parent / "scenarios"
 LIBRARY = ("baseline", "no_export_controls", "escalation", "loosening", "policy_push")
@@ -33,29 +34,40 @@ def test_scenario_validates_and_tells_its_story(name, capsys):
         assert "extends: baseline.yaml" in text
 
 
-@pytest.mark.parametrize("cutoff,file", [("2023-01-01", "history_before_2023.csv"),
-                                         ("2024-01-01", "history_before_2024.csv")])
-def test_history_files_are_the_shipped_history_up_to_the_cutoff(cutoff, file):
-    shipped = pd.read_csv(builtin("export_controls.csv"), dtype=str, keep_default_na=False)
-    copy = pd.read_csv(SCEN / "events" / file, dtype=str, keep_default_na=False)
-    pd.testing.assert_frame_equal(copy, shipped[shipped["date"] < cutoff].reset_index(drop=True))
+def control_path(name):
+    """Availability by tier and foreign openness in force at the end of each month 2020-2025,
+    from the scenario's events applied as the model applies them."""
+    sc = load(name)
+    events = load_inputs(sc).events
+    state, i, path = export_controls.ControlState(), 0, {}
+    for month in range(month_index("2019-01"), month_index("2025-12") + 1):
+        while i < len(events) and events[i].month <= month:
+            e = events[i]
+            state = export_controls.apply_rule(state, e.avail, e.foreign_knowledge,
+                                               sc["export_controls.severity"], e.direction)
+            i += 1
+        path[month] = dict(zip(export_controls.TIERS, state.availability), openness=state.openness)
+    return pd.DataFrame(path).T
 
 
 def test_event_paths_of_the_library():
-    def tiers(name):
-        return [(e.date, e.avail, e.foreign_knowledge) for e in load_inputs(load(name)).events]
-
-    base = tiers("baseline")
-    assert tiers("no_export_controls") == []
-    esc = tiers("escalation")
-    assert esc[:-1] == [e for e in base if e[0] < "2023-01-01"]
-    assert esc[-1][0] == "2023-01-01" and max(esc[-1][1][t] for t in
-                                               ("frontier_ai", "hbm", "equipment")) == 0.0
-    loose = tiers("loosening")
-    assert loose[:-1] == [e for e in base if e[0] < "2024-01-01"]
-    assert loose[-1][0] == "2024-01-01"
-    assert loose[-1][1]["frontier_ai"] > max(e[1].get("frontier_ai", 0) for e in base
-                                               if "2023" <= e[0] < "2024")
+    base, none = control_path("baseline"), control_path("no_export_controls")
+    esc, loose = control_path("escalation"), control_path("loosening")
+    assert (none == 1.0).all().all()
+    before_2023 = base.index < month_index("2023-01")
+    pd.testing.assert_frame_equal(esc[before_2023], base[before_2023])
+    embargo = esc[~before_2023]
+    assert (embargo[["frontier_ai", "hbm", "equipment"]] == 0).all().all()  # to the end of 2025
+    assert (embargo <= base[~before_2023]).all().all()
+    before_2024 = base.index < month_index("2024-01")
+    pd.testing.assert_frame_equal(loose[before_2024], base[before_2024])
+    eased = loose[~before_2024]
+    assert (eased >= base[~before_2024]).all().all()
+    assert (eased["frontier_ai"] > base.loc[month_index("2023-12"), "frontier_ai"]).all()
+    assert (eased["frontier_ai"] > base[~before_2024]["frontier_ai"]).all()
+    # escalation keeps the later Entity List additions of history (Inspur, 2023-03-02)
+    esc_listed = {f for e in load_inputs(load("escalation")).events for f in e.entity_list_add}
+    assert "inspur" in esc_listed
     push, baseline = load("policy_push"), load("baseline")
     assert push["policy.rd_subsidy_pct"] > baseline["policy.rd_subsidy_pct"]
     assert push["policy.designation_boost"] > baseline["policy.designation_boost"]
