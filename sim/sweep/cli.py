@@ -1,0 +1,140 @@
+"""`clustersim sweep` and `clustersim report` (registered by sim/cli.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sweep", help="run an experiment's design points x seeds, resumably",
+                       description="Run every design point of an experiment file with its "
+                       "seeds on local processes or a Dask cluster, writing Parquet results to "
+                       "DIR; rerunning the same command resumes (docs/sweeps.md).")
+    p.add_argument("experiment", help="experiment YAML file (experiments/*.yaml)")
+    p.add_argument("--out", help="results directory (default: runs/sweep-<experiment name>)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="local worker processes (default: all cores)")
+    where.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a Dask LocalCluster with N process workers")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="use an existing Dask cluster (its workers need clustersim)")
+    p.add_argument("--restart", action="store_true",
+                   help="delete results already in DIR and start over")
+    p.add_argument("--check", action="store_true",
+                   help="validate the experiment and print its size, run nothing")
+    p.add_argument("--flush-seconds", type=float, default=5.0, metavar="S",
+                   help="write finished runs to disk at least this often (the most work a "
+                        "crash can lose; default 5)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="figures, tables and a Markdown report of a sweep",
+                       description="Write DIR/report/: probability of reaching the target by "
+                       "parameter value, fan charts, Morris/Sobol indices, best and worst "
+                       "design points.")
+    p.add_argument("dir", help="a sweep results directory")
+    p.add_argument("--metric", help="output analysed for sensitivity (default: the share in "
+                                    "the target year)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+
+def _usage(message: str):
+    from sim.cli import UsageError
+    return UsageError(message)
+
+
+def describe(exp, design_size: int) -> str:
+    from sim.sweep.designs import expected_points
+
+    lines = [f"OK {exp.path}: experiment '{exp.name}', design {exp.design}, "
+             f"base scenario {exp.base.path}"]
+    for p in exp.params:
+        if p.values is not None:
+            shown = ", ".join(str(v) for v in p.values[:8]) + (" ..." if len(p.values) > 8 else "")
+            lines.append(f"  {p.key}: {len(p.values)} value(s): {shown}")
+        else:
+            extra = {"triangular": f", mode {p.mode:g}",
+                     "normal": f", mean {p.mean:g}, sd {p.sd:g}"}.get(p.distribution, "")
+            lines.append(f"  {p.key}: {p.distribution} on [{p.lo:g}, {p.hi:g}]{extra}")
+    D = len(exp.params)
+    formula = {"sobol": f"N(2D+2) = {exp.samples} x {2 * D + 2}" if exp.second_order else
+               f"N(D+2) = {exp.samples} x {D + 2}",
+               "morris": f"N(D+1) = {exp.samples} x {D + 1}",
+               "lhs": f"N = {exp.samples}"}.get(exp.design, "")
+    assert design_size == expected_points(exp)
+    lines.append(f"  {design_size} design points{' (' + formula + ')' if formula else ''} x "
+                 f"{exp.replicates} replicate(s) = {design_size * exp.replicates} runs of "
+                 f"{exp.base['run.firms']} firm agents, {exp.base['run.start']}..."
+                 f"{exp.base['run.end']}; master seed {exp.seed} ({exp.seeds} seeds)")
+    return "\n".join(lines)
+
+
+def cmd_sweep(args) -> int:
+    from sim.sweep import runner
+    from sim.sweep.designs import build_design
+    from sim.sweep.experiment import load_experiment
+    from sim.sweep.store import DirectoryError
+
+    exp = load_experiment(args.experiment)
+    if args.check:
+        print(describe(exp, len(build_design(exp))))
+        return 0
+    for flag in ("workers", "dask_local"):
+        n = getattr(args, flag)
+        if n is not None and n < 1:
+            raise _usage(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.flush_seconds <= 0:
+        raise _usage("--flush-seconds must be positive")
+    if args.scheduler:
+        backend = runner.DaskBackend(address=args.scheduler)
+    elif args.dask_local:
+        backend = runner.DaskBackend(local_workers=args.dask_local)
+    else:
+        backend = runner.LocalBackend(args.workers or len(os.sched_getaffinity(0)))
+    out = Path(args.out) if args.out else Path("runs") / f"sweep-{exp.name}"
+    try:
+        summary = runner.sweep(exp, out, backend, restart=args.restart, argv=sys.argv,
+                               flush_seconds=args.flush_seconds, progress_bar=not args.quiet)
+    except DirectoryError as exc:
+        raise _usage(str(exc)) from None
+    if not args.quiet:
+        print_summary(exp, summary, out, backend.name)
+    if summary.interrupted:
+        print(f"interrupted: rerun the same command to resume ({out})", file=sys.stderr)
+        return 130
+    return 1 if summary.failed_total else 0
+
+
+def print_summary(exp, s, out: Path, backend: str) -> None:
+    ran = s.ok + s.failed
+    rate = ran / s.wall_s if s.wall_s > 0 else 0.0
+    print(f"\nsweep {exp.name}: {ran} run(s) in {s.wall_s:.1f} s ({rate:.2f} runs/s) on "
+          f"{backend}")
+    print(f"  ok {s.ok}, failed {s.failed}, already done {s.skipped} of {s.total}"
+          + (f"; {s.retried} retried after a worker died" if s.retried else ""))
+    if s.failed_total:
+        print(f"  {s.failed_total} failed run(s) in {out}"
+              + (f" ({s.failed_before} from earlier sessions)" if s.failed_before else "")
+              + f"; tracebacks in {out / 'errors'}/")
+        for rid, err in s.failures[:10]:
+            print(f"    {rid}  {err}")
+        if len(s.failures) > 10:
+            print(f"    ... and {len(s.failures) - 10} more (status == 'failed' in the runs)")
+    print(f"  results: {out / 'runs'}/*.parquet; next: clustersim report {out}")
+
+
+def cmd_report(args) -> int:
+    from sim.sweep.report import write_report
+    from sim.sweep.store import DirectoryError
+
+    try:
+        path = write_report(Path(args.dir), metric=args.metric)
+    except DirectoryError as exc:
+        raise _usage(str(exc)) from None
+    if not args.quiet:
+        print(f"report: {path}")
+    return 0

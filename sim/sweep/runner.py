@@ -1,0 +1,485 @@
+"""Running a sweep on a `concurrent.futures` executor: a local process pool or a Dask client.
+
+Work is cut into jobs of a few runs of the same design point (so that a worker loads the
+point's inputs and calibrates its 2020 level once). The parent keeps a bounded number of jobs
+in flight, records each finished run in the Store and skips runs already recorded, so a
+sweep can be killed at any moment and resumed.
+
+Failures: a run that raises is recorded with status `failed`, its error message and (in
+DIR/errors/) its traceback; the sweep goes on. A local worker process that dies breaks the
+pool: the pool is replaced and the runs in flight are retried one by one; a run in flight
+at a second death is retried alone, and one that kills its worker alone is recorded failed.
+On Dask the scheduler retries tasks of lost workers itself and gives up with KilledWorker,
+which is recorded as a failure of that run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import time
+import traceback
+from collections import OrderedDict, deque
+from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sim.scenario import Scenario
+from sim.sweep import store as st
+from sim.sweep.designs import Design, build_design, run_seed
+from sim.sweep.experiment import Experiment, point_scenario
+
+ERROR_CHARS = 500
+
+
+@dataclass
+class Job:
+    base: Scenario
+    point: int
+    values: dict
+    runs: list[tuple[str, int, int]]          # (run_id, replicate, seed)
+    years: list[int]
+    metrics: list[str]
+    series: str
+    attempts: int = 0                          # pool breaks it was in flight for
+    alone: bool = False                        # run with nothing else in flight
+
+
+@dataclass
+class Outcome:
+    row: dict
+    series: pd.DataFrame | None = None
+    traceback: str | None = None
+
+
+def run_id(point: int, seed: int) -> str:
+    return f"p{point:06d}-s{seed:010d}"
+
+
+# ------------------------------------------------------------------------ in the worker
+
+_INPUTS: OrderedDict = OrderedDict()
+
+
+def _inputs(sc: Scenario):
+    """Inputs depend on a few scenario keys; keying by the whole tree is safe and cheap."""
+    from sim.inputs import load_inputs
+
+    key = json.dumps(sc.tree, sort_keys=True, default=str)
+    if key not in _INPUTS:
+        _INPUTS[key] = load_inputs(sc)
+        while len(_INPUTS) > 8:
+            _INPUTS.popitem(last=False)
+    return _INPUTS[key]
+
+
+def param_cells(values: dict, kinds: dict[str, str]) -> dict:
+    return {k: (json.dumps(v, sort_keys=True) if kinds.get(k) == "json" else v)
+            for k, v in values.items()}
+
+
+def metrics_row(result, sc: Scenario, years: list[int], extras: list[str]) -> dict:
+    """Reduce one run to its figures: annual shares, target reached, and the extras."""
+    annual = result.annual
+    share = dict(zip(annual["year"].astype(int), annual["core_va_share_gdp_pct"].astype(float)))
+    row: dict = {}
+    for y in years:
+        if y not in share or not math.isfinite(share[y]):
+            raise FloatingPointError(f"core digital VA share in {y} is {share.get(y)}")
+        row[f"share_{y}_pct"] = share[y]
+    target, target_year = float(sc["target.share_pct"]), int(sc["target.year"])
+    row["target_hit"] = bool(share[target_year] >= target)
+    hits = [y for y in years if share[y] >= target]
+    row["first_year_hit"] = min(hits) if hits else None
+    national = result.national
+    last = national.iloc[-1]
+    va = dict(zip(annual["year"].astype(int), annual["core_va_bn_yuan"].astype(float)))
+    values = {
+        "core_va_end_bn_yuan": lambda: va[years[-1]],
+        "chip_self_sufficiency_end_pct": lambda: float(last["chip_self_sufficiency_pct"]),
+        "firms_end": lambda: float(last["firms"]),
+        "employment_end": lambda: float(last["employment"]),
+        "direct_loss_bn_yuan": lambda: float(national["direct_loss_bn_yuan"].sum()),
+    }
+    for m in extras:
+        row[m] = values[m]()
+    return row
+
+
+def run_job(job: Job, kinds: dict[str, str]) -> list[Outcome]:
+    """Run every run of a job; a run that raises becomes a failed row, never an exception."""
+    from sim.runner import run_replicate
+
+    outcomes = []
+    sc = None
+    for rid, replicate, seed in job.runs:
+        row = {"run_id": rid, "point": job.point, "replicate": replicate, "seed": seed,
+               "status": "ok", "error": None, **param_cells(job.values, kinds)}
+        try:
+            if sc is None:
+                sc = point_scenario(job.base, job.values)
+            result = run_replicate(sc, seed, replicate=replicate, inputs=_inputs(sc),
+                                   firm_snapshots=False)
+            row.update(metrics_row(result, sc, job.years, job.metrics))
+            series = None
+            if job.series != "none":
+                frame = (result.annual if job.series == "annual" else result.national).copy()
+                frame.insert(0, "point", job.point)
+                frame.insert(0, "run_id", rid)
+                series = frame
+            outcomes.append(Outcome(row, series))
+        except Exception as exc:  # isolate the run: record it and go on
+            row.update(status="failed", error=_message(exc))
+            outcomes.append(Outcome(row, None, traceback.format_exc()))
+    return outcomes
+
+
+def _message(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 3] + "..."
+
+
+# ------------------------------------------------------------------------ backends
+
+class LocalBackend:
+    """A process pool; forkserver workers import the model once, without the parent's threads."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.name = f"{workers} local process{'es' if workers != 1 else ''}"
+        self.pool = None
+
+    @property
+    def slots(self) -> int:
+        return self.workers
+
+    def __enter__(self):
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.sweep.runner", "sim.runner"])
+        self._new = lambda: ProcessPoolExecutor(self.workers, mp_context=ctx)
+        self.pool = self._new()
+        return self
+
+    def submit(self, fn, *args):
+        return self.pool.submit(fn, *args)
+
+    def is_broken(self, exc: BaseException) -> bool:
+        return isinstance(exc, BrokenProcessPool)
+
+    def is_worker_death(self, exc: BaseException) -> bool:
+        return False
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._new()
+
+    def __exit__(self, *exc):
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskBackend:
+    """A Dask client's concurrent.futures executor: a LocalCluster of process workers, or an
+    existing scheduler (whose workers must have clustersim installed)."""
+
+    def __init__(self, local_workers: int | None = None, address: str | None = None):
+        self.local_workers, self.address = local_workers, address
+        self.name = (f"Dask scheduler {address}" if address else
+                     f"Dask LocalCluster of {local_workers} process worker(s)")
+
+    def __enter__(self):
+        from distributed import Client, LocalCluster
+
+        if self.address:
+            self.cluster = None
+            self.client = Client(self.address, timeout="30s")
+        else:
+            self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        self.executor = self.client.get_executor(pure=False)
+        self.slots = max(1, sum(self.client.nthreads().values()))
+        return self
+
+    def submit(self, fn, *args):
+        return self.executor.submit(fn, *args)
+
+    def is_broken(self, exc: BaseException) -> bool:
+        return False
+
+    def is_worker_death(self, exc: BaseException) -> bool:
+        from distributed.scheduler import KilledWorker
+        return isinstance(exc, KilledWorker)
+
+    def restart(self) -> None:  # pragma: no cover - Dask replaces workers itself
+        pass
+
+    def __exit__(self, *exc):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# ------------------------------------------------------------------------ the sweep
+
+@dataclass
+class Summary:
+    total: int
+    skipped: int                    # already recorded before this session
+    ok: int = 0
+    failed: int = 0                 # in this session
+    failed_before: int = 0
+    retried: int = 0                # runs resubmitted after a worker died
+    wall_s: float = 0.0
+    interrupted: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def failed_total(self) -> int:
+        return self.failed + self.failed_before
+
+    @property
+    def complete(self) -> bool:
+        return self.skipped + self.ok + self.failed == self.total
+
+
+def plan_jobs(exp: Experiment, design: Design, done: set[str], slots: int) -> tuple[list[Job], int]:
+    """Jobs for the runs not yet recorded, and the total number of runs."""
+    common = exp.seeds == "common"
+    todo: list[tuple[int, list[tuple[str, int, int]]]] = []
+    total = 0
+    for point in range(len(design)):
+        runs = []
+        for r in range(exp.replicates):
+            seed = run_seed(exp.seed, point, r, common)
+            total += 1
+            rid = run_id(point, seed)
+            if rid not in done:
+                runs.append((rid, r, seed))
+        if runs:
+            todo.append((point, runs))
+    remaining = sum(len(r) for _, r in todo)
+    # a few runs per job keep a worker on one point, yet leave ~8 jobs per slot to balance
+    size = max(1, min(exp.replicates, math.ceil(remaining / (8 * slots))))
+    jobs = [Job(exp.base, point, design.points[point], runs[i:i + size], exp.years,
+                exp.metrics, exp.series)
+            for point, runs in todo for i in range(0, len(runs), size)]
+    return jobs, total
+
+
+def failed_row(job: Job, rid: str, replicate: int, seed: int, message: str,
+               kinds: dict[str, str]) -> dict:
+    return {"run_id": rid, "point": job.point, "replicate": replicate, "seed": seed,
+            "status": "failed", "error": message, **param_cells(job.values, kinds)}
+
+
+def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=None) -> Summary:
+    """Run every run not yet in the store; return counts. Safe to interrupt at any time."""
+    kinds = {p.key: p.kind for p in exp.params}
+    jobs, total = plan_jobs(exp, design, store.done, backend.slots)
+    summary = Summary(total, total - sum(len(j.runs) for j in jobs),
+                      failed_before=store.failed_before)
+    queue = deque(jobs)
+    inflight: dict = {}
+    limit = 2 * backend.slots
+    t0 = time.perf_counter()
+
+    def record(outcomes: list[Outcome]) -> None:
+        for o in outcomes:
+            store.add(o.row, o.series, o.traceback)
+            if o.row["status"] == "ok":
+                summary.ok += 1
+            else:
+                summary.failed += 1
+                summary.failures.append((o.row["run_id"], o.row["error"]))
+        if progress is not None:
+            progress(len(outcomes), summary.failed_total)
+
+    try:
+        while queue or inflight:
+            while queue and len(inflight) < limit:
+                if queue[0].alone and inflight:
+                    break
+                job = queue.popleft()
+                inflight[backend.submit(run_job, job, kinds)] = job
+                if job.alone:
+                    break
+            done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+            broken: list[Job] = []
+            for fut in done:
+                job = inflight.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    record(fut.result())
+                elif backend.is_broken(exc):
+                    broken.append(job)
+                elif backend.is_worker_death(exc):
+                    msg = _message(exc)
+                    record([Outcome(failed_row(job, rid, r, s, "worker died: " + msg, kinds))
+                            for rid, r, s in job.runs])
+                else:
+                    raise exc
+            if broken:
+                # every job in flight on a broken pool ends; keep the ones that finished
+                for fut in wait(list(inflight)).done:
+                    job = inflight.pop(fut)
+                    if fut.exception() is None:
+                        record(fut.result())
+                    else:
+                        broken.append(job)
+                backend.restart()
+                retry = []
+                for job in broken:
+                    if job.alone:
+                        record([Outcome(failed_row(
+                            job, rid, r, s, "worker process died while running this run "
+                            "(it was retried alone and killed its worker again)", kinds))
+                            for rid, r, s in job.runs])
+                        continue
+                    for run in job.runs:  # retry one run per job to find the culprit
+                        retry.append(Job(job.base, job.point, job.values, [run], job.years,
+                                         job.metrics, job.series, job.attempts + 1,
+                                         alone=job.attempts + 1 >= 2))
+                summary.retried += len(retry)
+                queue.extendleft(reversed(retry))
+            store.maybe_flush()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        store.flush()
+        summary.wall_s = time.perf_counter() - t0
+    return summary
+
+
+# ------------------------------------------------------------------------ the directory
+
+def design_table(exp: Experiment, design: Design) -> pa.Table:
+    kinds = {p.key: p.kind for p in exp.params}
+    cols: dict = {"point": list(range(len(design)))}
+    for p in exp.params:
+        cols[p.key] = [param_cells(pt, kinds)[p.key] for pt in design.points]
+    if design.X is not None:
+        for j, p in enumerate(exp.params):
+            cols[f"sample.{p.key}"] = design.X[:, j].astype(float)
+    return pa.table(cols)
+
+
+def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_name: str,
+            argv: list[str]) -> dict:
+    """Create or reopen DIR; refuse a directory holding another experiment's results."""
+    from sim.outputs import git_commit, package_versions
+
+    root = Path(root)
+    digest = exp.content_hash()
+    manifest_path = root / "manifest.json"
+    if root.exists() and any(root.iterdir()):
+        if not manifest_path.exists():
+            raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
+                                    "manifest.json); choose another --out")
+        old = st.read_manifest(root)
+        if old.get("experiment_hash") != digest:
+            if not restart:
+                what = _differences(old, exp)
+                raise st.DirectoryError(
+                    f"{root} holds results of another experiment ({old.get('experiment_file')},"
+                    f" hash {str(old.get('experiment_hash'))[:12]}; this one "
+                    f"{digest[:12]}{': ' + what if what else ''}). Use --restart to delete "
+                    "them and start over, or choose another --out")
+            st.wipe(root)
+        elif restart:
+            st.wipe(root)
+    root.mkdir(parents=True, exist_ok=True)
+    session = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "command": argv, "backend": backend_name, "git_commit": git_commit(),
+               "versions": package_versions(), "pid": os.getpid()}
+    if manifest_path.exists():
+        manifest = st.read_manifest(root)
+        manifest["sessions"].append(session)
+    else:
+        manifest = {
+            "experiment_name": exp.name, "experiment_file": str(exp.path),
+            "experiment_hash": digest, "experiment": exp.spec, "description": exp.description,
+            "base_scenario": exp.base.as_dict(), "design": exp.design,
+            "parameters": [p.key for p in exp.params],
+            "parameter_kinds": {p.key: p.kind for p in exp.params},
+            "problem": design.problem, "levels": exp.levels, "second_order": exp.second_order,
+            "samples": exp.samples, "points": len(design), "replicates": exp.replicates,
+            "seed": exp.seed, "seeds": exp.seeds, "years": exp.years,
+            "target_share_pct": float(exp.base["target.share_pct"]),
+            "target_year": exp.target_year, "metrics": st.metric_columns(exp),
+            "series": exp.series, "sessions": [session]}
+        tmp = root / ".design.parquet.tmp"
+        import pyarrow.parquet as pq
+        pq.write_table(design_table(exp, design), tmp)
+        os.replace(tmp, root / "design.parquet")
+    st.write_manifest(root, manifest)
+    return manifest
+
+
+def _differences(old: dict, exp: Experiment) -> str:
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in (d or {}).items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+    a = flat(old.get("experiment"))
+    b = flat({k: v for k, v in exp.spec.items()})
+    keys = sorted(k for k in set(a) | set(b)
+                  if k != "description" and json.dumps(a.get(k), default=str) !=
+                  json.dumps(b.get(k), default=str))
+    if not keys:
+        base_old, base_new = flat(old.get("base_scenario")), flat(exp.base.as_dict())
+        keys = sorted(k for k in set(base_old) | set(base_new)
+                      if k not in ("name", "description") and
+                      json.dumps(base_old.get(k), default=str) !=
+                      json.dumps(base_new.get(k), default=str))
+        return ("base scenario differs in " + ", ".join(keys[:5])) if keys else ""
+    return "differs in " + ", ".join(keys[:5])
+
+
+def finish_manifest(root: Path, summary: Summary) -> None:
+    manifest = st.read_manifest(root)
+    manifest["sessions"][-1].update(
+        finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        wall_time_s=round(summary.wall_s, 3), runs_ok=summary.ok, runs_failed=summary.failed,
+        runs_skipped=summary.skipped, runs_retried=summary.retried,
+        interrupted=summary.interrupted)
+    manifest["complete"] = summary.complete
+    st.write_manifest(root, manifest)
+
+
+def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
+          flush_seconds: float = 5.0, progress_bar: bool = True) -> Summary:
+    """Plan, prepare DIR, run what is missing, and record the session."""
+    from tqdm import tqdm
+
+    design = build_design(exp)
+    prepare(exp, design, root, restart, backend.name, list(argv))
+    store = st.Store(root, exp, flush_seconds=flush_seconds).open()
+    try:
+        total = len(design) * exp.replicates
+        with tqdm(total=total, initial=len(store.done), unit="run", desc=exp.name,
+                  disable=not progress_bar, dynamic_ncols=True, smoothing=0.1) as bar:
+            bar.set_postfix(failed=store.failed_before)
+
+            def progress(n, failed):
+                bar.update(n)
+                bar.set_postfix(failed=failed, refresh=False)
+
+            with backend:
+                summary = execute(exp, design, store, backend, progress)
+    finally:
+        store.close()
+    finish_manifest(root, summary)
+    return summary

@@ -1,0 +1,230 @@
+"""Sweep results on disk: small Parquet parts that a crash never leaves half written.
+
+DIR/
+  manifest.json        the experiment (settings, resolved base scenario, content hash), code
+                       versions and commit of every session that wrote here
+  design.parquet       one row per design point: the values run (and SALib's raw sample)
+  runs/part-*.parquet  one row per run: run_id, point, replicate, seed, status, error,
+                       parameter values, metrics
+  series/part-*.parquet  the annual or monthly series, if the experiment asks for them
+  errors/<run_id>.txt  the traceback of each failed run
+
+Each part is written to a temporary name, flushed to disk and renamed, so a reader (or a
+resumed sweep) sees whole parts only; a run is done exactly when its row is in a part. A
+series part is renamed before the runs part of the same number, and series parts whose runs
+part is missing (a crash between the two renames) are removed on resume.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.sweep.experiment import Experiment
+
+ID_COLUMNS = ["run_id", "point", "replicate", "seed", "status", "error"]
+PART_RE = re.compile(r"^part-(\d{6})\.parquet$")
+ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
+              "json": pa.string()}
+
+
+class DirectoryError(Exception):
+    """The output directory cannot be used as asked (exit status 2)."""
+
+
+def share_columns(exp: Experiment) -> list[str]:
+    return [f"share_{y}_pct" for y in exp.years]
+
+
+def metric_columns(exp: Experiment) -> list[str]:
+    return share_columns(exp) + ["target_hit", "first_year_hit"] + exp.metrics
+
+
+def runs_schema(exp: Experiment) -> pa.Schema:
+    fields = [pa.field("run_id", pa.string(), False), pa.field("point", pa.int64(), False),
+              pa.field("replicate", pa.int64(), False), pa.field("seed", pa.int64(), False),
+              pa.field("status", pa.string(), False), pa.field("error", pa.string())]
+    fields += [pa.field(p.key, ARROW_TYPE[p.kind]) for p in exp.params]
+    fields += [pa.field(c, pa.float64()) for c in share_columns(exp)]
+    fields += [pa.field("target_hit", pa.bool_()), pa.field("first_year_hit", pa.int64())]
+    fields += [pa.field(m, pa.float64()) for m in exp.metrics]
+    return pa.schema(fields)
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd")
+        fh.flush()
+        os.fsync(fh.fileno())  # the rename must not outlive the data on a power cut
+    os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _parts(folder: Path) -> dict[int, Path]:
+    if not folder.is_dir():
+        return {}
+    return {int(m.group(1)): p for p in folder.iterdir() if (m := PART_RE.match(p.name))}
+
+
+class Store:
+    """Buffers finished runs and writes them as numbered parts."""
+
+    def __init__(self, root: Path, exp: Experiment, flush_seconds: float = 5.0,
+                 flush_rows: int = 500):
+        self.root = Path(root)
+        self.exp = exp
+        self.schema = runs_schema(exp)
+        self.runs_dir, self.series_dir = self.root / "runs", self.root / "series"
+        self.errors_dir = self.root / "errors"
+        self.flush_seconds, self.flush_rows = flush_seconds, flush_rows
+        self.rows: list[dict] = []
+        self.series: list[pd.DataFrame] = []
+        self.tracebacks: list[tuple[str, str]] = []
+        self.last_flush = time.monotonic()
+        self._lock = None
+        self.done: set[str] = set()
+        self.failed_before = 0
+
+    # ---------------------------------------------------------------- open / close
+    def open(self) -> "Store":
+        for d in (self.runs_dir, self.series_dir, self.errors_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.root / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise DirectoryError(f"{self.root}: another sweep is writing to this directory")
+            raise
+        for d in (self.runs_dir, self.series_dir, self.errors_dir):
+            for tmp in d.glob(".*.tmp"):  # a part being written when a run was killed
+                tmp.unlink()
+        runs = _parts(self.runs_dir)
+        for seq, path in _parts(self.series_dir).items():
+            if seq not in runs:
+                path.unlink()
+        ids, failed = [], 0
+        for seq, path in sorted(runs.items()):
+            try:
+                t = pq.read_table(path, columns=["run_id", "status"])
+            except (pa.ArrowInvalid, OSError) as exc:
+                # unreadable after a power cut: set it aside, its runs run again
+                aside = path.with_name(f"corrupt-{path.name}")
+                print(f"warning: {path} is unreadable ({exc}); moved to {aside.name}, its runs "
+                      "will run again", file=sys.stderr)
+                path.rename(aside)
+                series = self.series_dir / path.name
+                if series.exists():
+                    series.unlink()
+                continue
+            ids += t.column("run_id").to_pylist()
+            failed += sum(s == "failed" for s in t.column("status").to_pylist())
+        self.done = set(ids)
+        if len(self.done) != len(ids):
+            raise DirectoryError(f"{self.runs_dir}: a run id appears twice; the directory was "
+                                 "changed by hand")
+        self.failed_before = failed
+        self.seq = max(runs, default=0) + 1
+        return self
+
+    def close(self) -> None:
+        self.flush()
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    # ---------------------------------------------------------------- writing
+    def add(self, row: dict, series: pd.DataFrame | None = None,
+            traceback: str | None = None) -> None:
+        if row["run_id"] in self.done:
+            raise AssertionError(f"run {row['run_id']} recorded twice")
+        self.done.add(row["run_id"])
+        self.rows.append(row)
+        if series is not None:
+            self.series.append(series)
+        if traceback:
+            self.tracebacks.append((row["run_id"], traceback))
+
+    def maybe_flush(self) -> None:
+        if self.rows and (len(self.rows) >= self.flush_rows or
+                          time.monotonic() - self.last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if not self.rows:
+            return
+        name = f"part-{self.seq:06d}.parquet"
+        for run_id, text in self.tracebacks:
+            write_text_atomic(self.errors_dir / f"{run_id}.txt", text)
+        if self.series:
+            frame = pd.concat(self.series, ignore_index=True)
+            _write_atomic(pa.Table.from_pandas(frame, preserve_index=False),
+                          self.series_dir / name)
+        _write_atomic(pa.Table.from_pylist(self.rows, schema=self.schema), self.runs_dir / name)
+        self.seq += 1
+        self.rows, self.series, self.tracebacks = [], [], []
+
+
+# -------------------------------------------------------------------- reading
+
+def read_runs(root: Path) -> pd.DataFrame:
+    """Every recorded run, one row each, in design order (point, replicate)."""
+    parts = [p for _, p in sorted(_parts(Path(root) / "runs").items())]
+    if not parts:
+        return pd.DataFrame(columns=ID_COLUMNS)
+    df = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
+    return df.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+
+
+def read_series(root: Path) -> pd.DataFrame:
+    parts = [p for _, p in sorted(_parts(Path(root) / "series").items())]
+    if not parts:
+        return pd.DataFrame()
+    df = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
+    order = [c for c in ("point", "replicate", "year", "date") if c in df.columns]
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def read_manifest(root: Path) -> dict:
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise DirectoryError(f"{root}: no manifest.json; not a sweep directory")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_manifest(root: Path, obj: dict) -> None:
+    write_text_atomic(Path(root) / "manifest.json", json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def read_design(root: Path) -> pd.DataFrame:
+    return pq.read_table(Path(root) / "design.parquet").to_pandas()
+
+
+def wipe(root: Path) -> None:
+    """Remove what a sweep wrote (and nothing else) for --restart."""
+    for name in ("runs", "series", "errors", "report"):
+        shutil.rmtree(root / name, ignore_errors=True)
+    for name in ("design.parquet", "manifest.json"):
+        (root / name).unlink(missing_ok=True)
