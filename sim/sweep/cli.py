@@ -57,8 +57,8 @@ def describe(exp, design_size: int) -> str:
             shown = ", ".join(str(v) for v in p.values[:8]) + (" ..." if len(p.values) > 8 else "")
             lines.append(f"  {p.key}: {len(p.values)} value(s): {shown}")
         else:
-            extra = {"triangular": f", mode {p.mode:g}",
-                     "normal": f", mean {p.mean:g}, sd {p.sd:g}"}.get(p.distribution, "")
+            extra = (f", mode {p.mode:g}" if p.distribution == "triangular" else
+                     f", mean {p.mean:g}, sd {p.sd:g}" if p.distribution == "normal" else "")
             lines.append(f"  {p.key}: {p.distribution} on [{p.lo:g}, {p.hi:g}]{extra}")
     D = len(exp.params)
     formula = {"sobol": f"N(2D+2) = {exp.samples} x {2 * D + 2}" if exp.second_order else

@@ -25,6 +25,7 @@ import copy
 import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ def load_experiment(path: str | Path) -> Experiment:
     # base scenario: the file, then `fixed:`
     if not isinstance(data["scenario"], str):
         raise fail("scenario", "expected the path of a scenario file")
-    scenario_path = path.parent / data["scenario"]
+    scenario_path = Path(os.path.normpath(path.parent / data["scenario"]))
     if not scenario_path.exists():
         raise fail("scenario", f"scenario file not found: {scenario_path}")
     base = load_scenario(scenario_path)
@@ -310,6 +311,8 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def _relocate(exc: ScenarioError, path: Path, lines: dict, prefix: str) -> ScenarioError:
     """A scenario error caused by a value this file set: point at this file's line."""
+    if exc.file == str(path) and exc.key and not exc.key.startswith(prefix):
+        return ScenarioError(path, exc.line, prefix + exc.key, exc.problem)
     if exc.file in ("<set>", "<scenario>") or exc.line is None:
         line = _line(lines, prefix + (exc.key or ""))
         if line is not None:

@@ -60,7 +60,7 @@ def _label(level) -> str:
     if isinstance(level, pd.Interval):
         return f"{level.left:.4g}-{level.right:.4g}"
     if isinstance(level, float):
-        return f"{level:g}"
+        return f"{level:.4g}"
     return str(level)
 
 
@@ -425,8 +425,12 @@ def _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, sh
         md += [f"## Sensitivity: {label}", "",
                "Computed by SALib on each design point's mean over its "
                f"{manifest['replicates']} seed(s); 95% confidence intervals by bootstrap."]
-        md += ["Morris: mu* ranks influence, sigma flags non-linearity or interactions "
-               "(Campolongo et al. 2007)." if kind == "morris" else
+        md += ["Morris: an elementary effect is the change of the output over a step of "
+               f"{manifest['levels'] / (2 * (manifest['levels'] - 1)):.3g} of a parameter's "
+               "range divided by that fraction, so mu* reads as the change over the whole range "
+               "(for a linear effect); mu* ranks influence, sigma flags non-linearity or "
+               "interactions (Morris 1991; Campolongo "
+               "et al. 2007)." if kind == "morris" else
                "Sobol': S1 is the variance share of a parameter alone, ST including its "
                "interactions (Saltelli 2002). Intervals that straddle zero mean the sample is "
                "too small to tell.", ""]

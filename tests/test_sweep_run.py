@@ -1,0 +1,280 @@
+"""Sweeps that run the model: kill -9 and resume, Dask equals the local pool, a failing design
+point, a dying worker, and a directory that belongs to another experiment.
+
+Every sweep here is tiny (300 agents, 2020-2021) so the file runs in well under a minute."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli import main
+from sim.runner import run_replicate
+from sim.scenario import load_scenario
+from sim.sweep import store as st
+from sim.sweep.designs import build_design
+from sim.sweep.experiment import load_experiment
+from sim.sweep.runner import Outcome, execute
+
+BASE = Path("scenarios/baseline.yaml").resolve()
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "sim"]
+FIXED = {"run.firms": 300, "run.end": "2021-12", "target.year": 2021, "target.share_pct": 7.85}
+TINY = f"scenario: {BASE}\nfixed:\n" + "".join(f"  {k}: {v}\n" for k, v in FIXED.items())
+# 4 x 2 points x 8 seeds = 64 runs
+GRID = TINY + """design: grid
+parameters:
+  export_controls.severity: [0.0, 0.3, 0.7, 1.0]
+  policy.rd_subsidy_pct: [18.75, 40.0]
+replicates: 8
+seed: 11
+outputs: {series: annual}
+"""
+TOTAL = 64
+
+
+def sweep(*argv) -> int:
+    return main(["sweep", *map(str, argv), "--quiet"])
+
+
+def recorded(out: Path) -> int:
+    parts = sorted((out / "runs").glob("part-*.parquet")) if (out / "runs").exists() else []
+    return sum(pq.read_metadata(p).num_rows for p in parts)
+
+
+def start(exp: Path, out: Path, *extra) -> subprocess.Popen:
+    # own session: killing the group takes the pool and its fork server too, like a crash
+    return subprocess.Popen([*CLI, "sweep", str(exp), "--out", str(out), "--quiet",
+                             "--flush-seconds", "0.2", *map(str, extra)], cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def wait_for_rows(proc, out: Path, n: int, timeout=120) -> int:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        rows = recorded(out)
+        if rows >= n or proc.poll() is not None:
+            return rows
+        time.sleep(0.02)
+    raise TimeoutError
+
+
+def numbers(out: Path) -> pd.DataFrame:
+    return st.read_runs(out).drop(columns=["error"])
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """The experiment and its uninterrupted sweep on one local worker."""
+    d = tmp_path_factory.mktemp("grid")
+    exp = d / "grid.yaml"
+    exp.write_text(GRID)
+    ref = d / "ref"
+    assert sweep(exp, "--out", ref, "--workers", 1) == 0
+    return exp, ref
+
+
+def test_uninterrupted_sweep_records_every_run_once(grid):
+    exp, ref = grid
+    runs = st.read_runs(ref)
+    assert len(runs) == TOTAL and runs["run_id"].is_unique
+    assert (runs["status"] == "ok").all()
+    assert sorted(runs.groupby("point").size()) == [8] * 8
+    # a row is the model's own result for that point's values and seed
+    row = runs.iloc[45]
+    sc = load_scenario(BASE, [f"{k}={v}" for k, v in FIXED.items()] + [
+        f"export_controls.severity={row['export_controls.severity']}",
+        f"policy.rd_subsidy_pct={row['policy.rd_subsidy_pct']}"])
+    annual = run_replicate(sc, int(row["seed"]), firm_snapshots=False).annual
+    assert annual["core_va_share_gdp_pct"].tolist() == [row["share_2020_pct"],
+                                                         row["share_2021_pct"]]
+    # controls bite: the median 2021 share is lower at full severity than with none
+    by_sev = runs.groupby("export_controls.severity")["share_2021_pct"].median()
+    assert by_sev[0.0] > by_sev[1.0]
+    assert runs["target_hit"].isin([True, False]).all()
+    hit = runs["share_2021_pct"] >= 7.85
+    assert (runs["target_hit"] == hit).all()
+    series = st.read_series(ref)
+    assert len(series) == TOTAL * 2 and set(series["year"]) == {2020, 2021}
+    merged = series[series["year"] == 2021].merge(runs, on="run_id")
+    assert (merged["core_va_share_gdp_pct"] == merged["share_2021_pct"]).all()
+    manifest = st.read_manifest(ref)
+    assert manifest["points"] == 8 and manifest["replicates"] == 8
+    assert {"mesa", "numpy", "pyarrow"} <= set(manifest["sessions"][0]["versions"])
+    assert manifest["complete"] is True
+
+
+def test_kill_9_mid_sweep_then_rerun_gives_every_run_once_and_identical_numbers(grid, tmp_path):
+    exp, ref = grid
+    out = tmp_path / "killed"
+    proc = start(exp, out, "--workers", 2)
+    rows = wait_for_rows(proc, out, 8)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < rows < TOTAL, f"not killed mid-sweep ({rows} of {TOTAL} recorded)"
+    assert 0 < recorded(out) < TOTAL
+    assert sweep(exp, "--out", out, "--workers", 2) == 0
+    pd.testing.assert_frame_equal(numbers(out), numbers(ref), check_exact=True)
+    pd.testing.assert_frame_equal(st.read_series(out), st.read_series(ref), check_exact=True)
+    sessions = st.read_manifest(out)["sessions"]
+    assert sessions[-1]["runs_skipped"] >= rows and sessions[-1]["runs_ok"] <= TOTAL - rows
+    # a complete directory: rerunning runs nothing
+    assert sweep(exp, "--out", out) == 0
+    assert st.read_manifest(out)["sessions"][-1]["runs_ok"] == 0
+    assert len(st.read_runs(out)) == TOTAL
+
+
+def test_dask_local_cluster_gives_the_same_numbers_as_the_local_pool(grid, tmp_path):
+    exp, ref = grid
+    out = tmp_path / "dask"
+    assert sweep(exp, "--out", out, "--dask-local", 2) == 0
+    assert "Dask LocalCluster" in st.read_manifest(out)["sessions"][0]["backend"]
+    pd.testing.assert_frame_equal(numbers(out), numbers(ref), check_exact=True)
+
+
+def test_a_dead_worker_is_replaced_and_its_runs_retried(grid, tmp_path):
+    exp, ref = grid
+    out = tmp_path / "dead_worker"
+    proc = start(exp, out, "--workers", 2)
+    wait_for_rows(proc, out, 1)
+    assert proc.poll() is None
+    workers = [pid for pid, depth in descendants(proc.pid) if depth == 2]  # pool processes
+    assert workers, "no pool worker found"
+    os.kill(workers[0], signal.SIGKILL)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    session = st.read_manifest(out)["sessions"][-1]
+    assert session["runs_retried"] > 0 and session["runs_failed"] == 0
+    pd.testing.assert_frame_equal(numbers(out), numbers(ref), check_exact=True)
+
+
+def descendants(root: int) -> list[tuple[int, int]]:
+    parent = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out, frontier = [], [(root, 0)]
+    while frontier:
+        pid, depth = frontier.pop()
+        for child, p in parent.items():
+            if p == pid:
+                out.append((child, depth + 1))
+                frontier.append((child, depth + 1))
+    return out
+
+
+def test_a_failing_design_point_is_isolated_and_reported(tmp_path, capsys):
+    # a user's region table with a broken coordinate: the runs of that point raise
+    good = (ROOT / "sim" / "data" / "regions.csv").read_text().splitlines()
+    header = good[0].split(",")
+    row = good[1].split(",")
+    row[header.index("lat")] = "north"
+    bad = tmp_path / "regions_broken.csv"
+    bad.write_text("\n".join([good[0], ",".join(row), *good[2:]]) + "\n")
+    exp = tmp_path / "failing.yaml"
+    exp.write_text(TINY + f"design: list\nparameters:\n  data.regions_file: [builtin, {bad}]\n"
+                   "  export_controls.severity: [1.0, 1.0]\nreplicates: 3\nseed: 5\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "2"]) == 1
+    summary = capsys.readouterr().out
+    assert "ok 3, failed 3" in summary and "3 failed run(s)" in summary
+    runs = st.read_runs(out)
+    assert list(runs.groupby("point")["status"].agg(set)) == [{"ok"}, {"failed"}]
+    failed = runs[runs["status"] == "failed"]
+    assert failed["error"].str.contains("north").all()
+    assert failed["share_2021_pct"].isna().all()
+    for rid in failed["run_id"]:
+        text = (out / "errors" / f"{rid}.txt").read_text()
+        assert text.startswith("Traceback") and "north" in text
+    assert not list((out / "errors").glob("p000000-*"))
+    # the rerun does not retry a recorded failure and still reports it
+    assert main(["sweep", str(exp), "--out", str(out), "--quiet"]) == 1
+    assert len(st.read_runs(out)) == 6
+    assert main(["report", str(out), "--quiet"]) == 0
+    report = (out / "report" / "report.md").read_text()
+    assert "## Failed runs" in report and "3 run(s) raised" in report
+
+
+def test_another_experiment_on_the_same_directory_is_refused(grid, tmp_path, capsys):
+    exp, _ = grid
+    out = tmp_path / "one"
+    small = tmp_path / "small.yaml"
+    small.write_text(TINY + "design: grid\nparameters:\n  export_controls.severity: [0.5]\n"
+                     "replicates: 1\n")
+    assert sweep(small, "--out", out) == 0
+    other = tmp_path / "other.yaml"
+    other.write_text(small.read_text().replace("replicates: 1", "replicates: 2"))
+    capsys.readouterr()
+    assert sweep(other, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "holds results of another experiment" in err and "replicates" in err
+    assert "--restart" in err and len(st.read_runs(out)) == 1
+    assert sweep(other, "--out", out, "--restart") == 0
+    assert len(st.read_runs(out)) == 2
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    assert sweep(small, "--out", stranger, "--restart") == 2
+    assert "not a sweep directory" in capsys.readouterr().err
+    assert (stranger / "notes.txt").exists()
+
+
+# ------------------------------------------------------------------------ the retry logic
+
+class PoisonBackend:
+    """A pool whose worker dies whenever a job contains the poisoned point (no processes)."""
+
+    name, slots = "fake pool", 2
+
+    def __init__(self, poison: int):
+        self.poison, self.restarts = poison, 0
+
+    def submit(self, fn, job, kinds):
+        f = Future()
+        if job.point == self.poison:
+            f.set_exception(BrokenProcessPool("a worker died"))
+        else:
+            f.set_result([Outcome({"run_id": rid, "point": job.point, "replicate": r,
+                                   "seed": s, "status": "ok", "error": None,
+                                   **job.values, "share_2020_pct": 7.8, "share_2021_pct": 8.0,
+                                   "target_hit": True, "first_year_hit": 2021})
+                          for rid, r, s in job.runs])
+        return f
+
+    def is_broken(self, exc):
+        return isinstance(exc, BrokenProcessPool)
+
+    def is_worker_death(self, exc):
+        return False
+
+    def restart(self):
+        self.restarts += 1
+
+
+def test_a_run_that_kills_its_worker_even_alone_is_recorded_failed(tmp_path):
+    exp_path = tmp_path / "e.yaml"
+    exp_path.write_text(TINY + "design: grid\nparameters:\n  export_controls.severity: "
+                        "[0.0, 0.5, 1.0]\nreplicates: 2\noutputs: {metrics: []}\n")
+    exp = load_experiment(exp_path)
+    design = build_design(exp)
+    store = st.Store(tmp_path / "out", exp).open()
+    summary = execute(exp, design, store, PoisonBackend(poison=1))
+    store.close()
+    runs = st.read_runs(tmp_path / "out")
+    assert len(runs) == 6 and runs["run_id"].is_unique
+    assert set(runs[runs["point"] == 1]["status"]) == {"failed"}
+    assert set(runs[runs["point"] != 1]["status"]) == {"ok"}
+    assert runs[runs["point"] == 1]["error"].str.contains("retried alone").all()
+    assert summary.failed == 2 and summary.ok == 4 and summary.retried >= 2
