@@ -1,6 +1,6 @@
 """Helpers for browser tests of the SolaraViz pages, offline (see docs/viz-offline.md).
 
-    with solara_server("sim/viz_app.py") as server, chromium_page() as (page, problems):
+    with clustersim_viz_server() as server, chromium_page() as (page, problems):
         page.goto(server.url)
         wait_for_step_counter(page, 0)
         problems.assert_clean()
@@ -129,6 +129,11 @@ def _solara_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "solara"]
 
 
+def _clustersim_command() -> list[str]:
+    exe = Path(sys.executable).with_name("clustersim")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "sim"]
+
+
 @contextlib.contextmanager
 def solara_server(
     app: str | os.PathLike,
@@ -147,7 +152,6 @@ def solara_server(
     first-run "check" iframe to solara.dev. The server's output goes to log_path (default: a
     temporary file), which the error messages quote.
     """
-    check_assets(assets_dir)
     port = free_port()
     cmd = [
         *_solara_command(),
@@ -160,6 +164,35 @@ def solara_server(
         *(["--production"] if production else []),
         *(extra_args or []),
     ]
+    with _server(cmd, port, env=env, cwd=cwd, log_path=log_path, startup_timeout=startup_timeout,
+                 assets_dir=assets_dir) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def clustersim_viz_server(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = REPO,
+    log_path: Path | None = None,
+    startup_timeout: float = 90.0,
+    assets_dir: Path = ASSETS_DIR,
+) -> Iterator[SolaraServer]:
+    """Run the user's command, `clustersim viz [args] --port <free>`, until the block ends.
+
+    It binds to 127.0.0.1 by default (the test relies on that) and sets up the offline assets
+    itself; the environment below only adds the closed CDN port, so a missing asset is a 404.
+    """
+    port = free_port()
+    cmd = [*_clustersim_command(), "viz", *args, f"--port={port}"]
+    with _server(cmd, port, env=env, cwd=cwd, log_path=log_path, startup_timeout=startup_timeout,
+                 assets_dir=assets_dir) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _server(cmd, port, *, env, cwd, log_path, startup_timeout, assets_dir) -> Iterator[SolaraServer]:
+    check_assets(assets_dir)
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="solara-", suffix=".log")
         os.close(fd)

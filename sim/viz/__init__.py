@@ -1,0 +1,1 @@
+"""The browser page (Mesa SolaraViz): watch and steer the clusters. See docs/viz.md."""

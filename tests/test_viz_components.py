@@ -1,0 +1,125 @@
+"""The page's map and charts (sim/viz/components.py): what they show, and that the fast redraw
+(static part kept, data blitted over it) draws exactly what a fresh figure draws. No browser."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sim.viz import components as C
+from sim.viz.app import GRID, COMPONENTS, grid_layout
+from sim.viz.model import VizModel
+
+FIRMS = 600
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    m = VizModel(firms=FIRMS, seed=4)
+    C.render_all(m)
+    C.render_all(m, map_colour="exposure")
+    for i in range(40):  # to 2023-04: past the 2022-10-07 rule, across axis-range changes
+        m.step()
+        C.render_all(m)
+        if i % 4 == 0:
+            C.panel(m, "map", colour_by="exposure").render()
+    return m
+
+
+def test_every_panel_renders_at_its_size(stepped):
+    for name, png in C.render_all(stepped).items():
+        w, h = C.PANELS[name].size
+        assert pixels(png).shape == (round(h * C.DPI), round(w * C.DPI), 3), name
+
+
+@pytest.mark.parametrize("name,options", [(n, {}) for n in C.PANELS if n != "map"]
+                         + [("map", {"colour_by": "growth"}), ("map", {"colour_by": "exposure"})])
+def test_fast_redraw_equals_a_fresh_figure(stepped, name, options):
+    """After 40 steps of blitting, the kept figure shows exactly what a new one draws."""
+    kept = C.panel(stepped, name, **options).render()
+    fresh = C.PANELS[name](stepped, **options).render()
+    assert np.array_equal(pixels(kept), pixels(fresh))
+
+
+def test_panels_change_when_the_model_steps():
+    m = VizModel(firms=FIRMS, seed=4)
+    before = {k: pixels(v) for k, v in C.render_all(m).items()}
+    m.step()
+    after = {k: pixels(v) for k, v in C.render_all(m).items()}
+    for name in C.PANELS:
+        assert not np.array_equal(before[name], after[name]), name
+
+
+def test_map_colours_mean_what_their_legends_say(stepped):
+    h = stepped.history
+    growth = C.map_values(stepped, "growth")
+    share0 = h.region_va[0] / h.region_va[0].sum()
+    share_now = h.region_va[-1] / h.region_va[-1].sum()
+    # today's shares are the start's times the change the colours show (a cluster with no
+    # firm agent at the start, possible at 600 agents, has no change to show: 0)
+    born = share0 == 0
+    assert np.sum(share0 * (1 + growth / 100)) == pytest.approx(1 - share_now[born].sum())
+    assert not growth[born].any()
+    assert growth.min() < 0 < growth.max()
+    exposure = C.map_values(stepped, "exposure")
+    va, lost = h.region_va[-1], h.region_lost[-1]
+    assert exposure == pytest.approx(100 * lost / (va + lost))
+    assert 0 <= exposure.min() and exposure.max() < 100 and exposure.max() > 0
+    fresh = VizModel(firms=FIRMS)
+    assert not C.map_values(fresh, "growth").any() and not C.map_values(fresh, "exposure").any()
+
+
+def test_calendar_year_share_is_annual_va_over_annual_gdp(stepped):
+    years = dict(C.calendar_years(stepped))
+    assert set(years) == {2020, 2021, 2022}  # 2023 not complete yet
+    h = stepped.history
+    sel = [d.startswith("2021") for d in h.dates]
+    expected = 100 * np.sum(np.array(h.core_va)[sel]) / np.sum(np.array(h.gdp)[sel])
+    assert years[2021] == pytest.approx(expected)
+
+
+def test_map_labels_are_short_and_do_not_overlap(stepped):
+    r = stepped.inputs.regions
+    names = {row["region_id"]: C.short_name(row) for _, row in r.iterrows()}
+    assert names["hefei"] == "Hefei"
+    assert names["yrd_hub"] == "YRD hub"
+    assert names["rest_west"] == "Rest of West"
+    assert names["gfh"] == "Guangzhou-Foshan-Huizhou"
+    assert len(set(names.values())) == len(names)
+    fig = C.panel(stepped, "map", colour_by="growth").fig
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text() in names.values()]
+    assert len(labels) == len(names)
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        assert all(not a.overlaps(b) for b in boxes[i + 1:]), labels[i].get_text()
+        assert ax.bbox.contains(a.x0, a.y0) and ax.bbox.contains(a.x1, a.y1)
+
+
+def test_size_distribution_counts_real_firms():
+    sizes, shares = C.ccdf(np.array([1.0, 10.0, 100.0]), np.array([97.0, 2.0, 1.0]))
+    assert list(sizes) == [100.0, 10.0, 1.0]
+    assert shares == pytest.approx([0.01, 0.03, 1.0])
+    many = np.arange(1, 10_001, dtype=float)
+    s, p = C.ccdf(many, np.ones_like(many), points=100)
+    assert len(s) <= 100 and s[0] == 10_000 and p[-1] == pytest.approx(1.0)
+
+
+def test_page_grid_places_every_component_without_overlap():
+    cells = grid_layout(len(COMPONENTS))
+    assert len(cells) == len(GRID) == len(COMPONENTS)
+    taken = set()
+    for c in cells:
+        assert 0 <= c["x"] and c["x"] + c["w"] <= 12
+        squares = {(x, y) for x in range(c["x"], c["x"] + c["w"])
+                   for y in range(c["y"], c["y"] + c["h"])}
+        assert not squares & taken
+        taken |= squares
+    # other pages keep Mesa's own layout
+    assert len(grid_layout(3)) == 3 and grid_layout(3)[0]["w"] == 6

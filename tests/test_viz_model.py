@@ -1,0 +1,126 @@
+"""The browser page's model (sim/viz/model.py): inputs as typed, sliders, history; no browser."""
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mesa.visualization import Slider
+from mesa.visualization import solara_viz
+
+from sim.scenario import ScenarioError, load_scenario
+from sim.viz.model import (SCENARIO_DIR, SLIDERS, VizModel, build_config, coerce_seed,
+                           scenario_files)
+
+FIRMS = 600
+
+
+def test_typed_seed_becomes_an_integer():
+    # Mesa's seed box passes what was typed as text (Mesa issue 3516)
+    assert coerce_seed("42", default=1) == 42
+    assert coerce_seed(" 7 ", default=1) == 7
+    assert coerce_seed("3.0", default=1) == 3
+    assert coerce_seed(12, default=1) == 12
+    assert coerce_seed("", default=99) == 99
+    assert coerce_seed(None, default=99) == 99
+    # any other text gives a stable non-negative integer of its own
+    word = coerce_seed("tariff", default=1)
+    assert isinstance(word, int) and word >= 0
+    assert coerce_seed("tariff", default=1) == word != coerce_seed("tariffs", default=1)
+    assert coerce_seed("-5", default=1) >= 0
+    with pytest.raises(TypeError):
+        coerce_seed(True, default=1)
+
+
+def test_a_typed_seed_runs_the_same_model_as_the_number():
+    as_text, as_int = VizModel(seed="11", firms=FIRMS), VizModel(seed=11, firms=FIRMS)
+    other = VizModel(seed="12", firms=FIRMS)
+    for m in (as_text, as_int, other):
+        for _ in range(3):
+            m.step()
+    assert as_text.seed == 11
+    assert as_text.history.share_pct == as_int.history.share_pct
+    assert as_text.history.share_pct != other.history.share_pct
+
+
+def test_scenario_picker_lists_every_scenario_file(tmp_path):
+    files = scenario_files()
+    on_disk = sorted(p.name for p in SCENARIO_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+    assert sorted(files) == on_disk and "baseline.yaml" in files
+    assert all(p.is_absolute() and p.exists() for p in files.values())
+    # the file `clustersim viz` was started with is listed even when it lies elsewhere
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: " + str(SCENARIO_DIR / "baseline.yaml") + "\nname: mine\n")
+    assert scenario_files(extra=mine)[str(mine.resolve())] == mine.resolve()
+    assert VizModel(scenario_file=str(mine), firms=FIRMS).config.name == "mine"
+
+
+def test_sliders_set_their_parameters_and_none_keeps_the_file():
+    base = load_scenario(SCENARIO_DIR / "baseline.yaml")
+    config = build_config("baseline.yaml", severity=0.25, spillover=0.05, agglomeration=0.2,
+                          rd_subsidy=40, cooperation=0.5)
+    assert config["export_controls.severity"] == 0.25
+    assert config["spillover.strength"] == 0.05
+    assert config["agglomeration.elasticity"] == 0.2
+    assert config["policy.rd_subsidy_pct"] == 40
+    assert config["policy.international_cooperation"] == 0.5
+    kept = build_config("baseline.yaml", severity=None)
+    assert kept.flat() == base.flat()
+    assert set(SLIDERS) == {"severity", "spillover", "agglomeration", "rd_subsidy", "cooperation"}
+
+
+def test_a_slider_value_out_of_range_names_the_key():
+    with pytest.raises(ScenarioError, match=r"export_controls\.severity.*out of range.*slider"):
+        build_config("baseline.yaml", severity=1.5)
+
+
+def test_severity_slider_changes_chip_supply_and_output():
+    """Severity 0: the rules leave ordinary firms' supply whole (only Entity-List firms, whose
+    share export_controls.listed_availability severity does not scale, still lose output);
+    as written, the 2022-2023 rules cut supply and output."""
+    free, bitten = (VizModel(severity=s, firms=FIRMS, seed=3) for s in (0.0, 1.0))
+    for m in (free, bitten):
+        while m.date < "2024-01":
+            m.step()
+    assert np.allclose(free.history.availability, 1.0)
+    after_2023_rule = bitten.history.availability[-1]
+    assert after_2023_rule.min() < 0.5  # frontier AI chips after the 2023-10-17 rule
+    lost_free, lost_bitten = (np.sum(m.history.region_lost[-1]) for m in (free, bitten))
+    assert lost_bitten > 3 * lost_free
+
+
+def test_history_adds_up_to_the_national_figures():
+    m = VizModel(firms=FIRMS, seed=5)
+    for _ in range(14):
+        m.step()
+    h = m.history
+    assert len(h) == 14 and h.dates[0] == "2020-01" and h.dates[-1] == "2021-02"
+    national = m.datacollector.get_model_vars_dataframe()
+    assert h.share_pct == pytest.approx(list(national["core_va_share_gdp_pct"]))
+    assert np.sum(h.region_va, axis=1) == pytest.approx(h.core_va, rel=1e-9)
+    assert np.sum(h.sector_va, axis=1) == pytest.approx(h.core_va, rel=1e-9)
+    assert h.self_sufficiency_pct == pytest.approx(list(national["chip_self_sufficiency_pct"]))
+    assert np.sum(h.region_lost, axis=1) == pytest.approx(list(national["direct_loss_bn_yuan"]),
+                                                          rel=1e-9, abs=1e-12)
+
+
+def test_solaraviz_can_rebuild_the_model_from_the_page_inputs():
+    """Reset calls VizModel(**inputs): every input must be an argument, and none is `scenario`
+    (SolaraViz would then build a mesa Scenario object instead of passing our values)."""
+    from sim.viz.app import model_params
+
+    params = model_params(SCENARIO_DIR / "baseline.yaml")
+    m = VizModel(firms=FIRMS)
+    solara_viz._check_model_params(m, params)  # raises on an unknown or missing argument
+    assert "scenario" not in inspect.signature(VizModel.__init__).parameters
+    values = {k: (v.value if isinstance(v, Slider) else v["value"]) for k, v in params.items()}
+    values.update(seed="8", severity=0.5, firms=FIRMS)
+    kwargs = solara_viz._build_model_init_kwargs(m, values, add_scenario_when_empty=True,
+                                                 require_model_accepts_scenario=True)
+    assert "scenario" not in kwargs
+    rebuilt = type(m)(**kwargs)
+    assert rebuilt.seed == 8 and rebuilt.config["export_controls.severity"] == 0.5
+    # the inputs start at the scenario's values
+    assert params["severity"].value == 1.0 and params["seed"]["value"] == "42"
+    assert params["scenario_file"]["values"] == list(scenario_files())
+    assert Path(SCENARIO_DIR / params["scenario_file"]["value"]).exists()
