@@ -38,6 +38,9 @@ def cmd_validate_model(args) -> int:
 
 
 def register(subparsers) -> None:
+    from sim.validation import docs
+
+    docs.register(subparsers)
     p = subparsers.add_parser("validate-model",
                               help="check stylised facts and mechanisms; write docs/validation.md")
     p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml",

@@ -1,0 +1,148 @@
+"""Moments the calibration can target, computed from one model run.
+
+Each moment has an id (the `name` of a target row in a targets file), a unit and a plain-words
+definition of what it measures in the model; docs in calibration/README.md say how closely each
+maps onto its published counterpart. Add a moment by adding a function to MOMENTS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sim.validation import stylised
+
+
+class MomentRecorder:
+    """Observer: monthly value added by sub-sector and by region, the chip self-sufficiency
+    reporter, and a December snapshot of every agent (size, weight, sub-sector). Value added
+    is summed over the firms that produced this month, those alive at its start (exit and entry
+    come later in the step), as the model's own core_va_bn_yuan is."""
+
+    def __init__(self, model):
+        self.model = model
+        self.producers = model.firms.rows
+        self.months: list[int] = []
+        self.sub_va: list[np.ndarray] = []
+        self.reg_va: list[np.ndarray] = []
+        self.self_suff: list[float] = []
+        self.snapshots: dict[int, dict[str, np.ndarray]] = {}
+
+    def __call__(self, model) -> None:
+        f, rows = model.firms, self.producers
+        self.producers = model.firms.rows
+        wva = f.weight[rows] * f.value_added[rows]
+        self.months.append(model.month)
+        self.sub_va.append(np.bincount(f.subsector[rows], wva, model.n_subsectors))
+        self.reg_va.append(np.bincount(f.region[rows], wva, model.n_regions))
+        self.self_suff.append(model.chip_self_sufficiency_pct)
+        if model.month % 12 == 11:  # year-end state of the firms alive now
+            rows = self.producers
+            self.snapshots[model.month // 12] = {
+                "row": rows.copy(), "weight": f.weight[rows].copy(),
+                "va": 12 * f.value_added[rows], "employment": f.employment[rows].copy(),
+                "subsector": f.subsector[rows].copy()}
+
+    # helpers -------------------------------------------------------------------------------
+    def _year_mask(self, year):
+        return np.array([m // 12 == year for m in self.months])
+
+    def annual(self, series: str, year: int) -> np.ndarray:
+        data = np.array(self.sub_va if series == "sub" else self.reg_va)
+        return data[self._year_mask(year)].sum(axis=0)
+
+    def monthly(self, series: str, month: int) -> np.ndarray:
+        data = self.sub_va if series == "sub" else self.reg_va
+        return data[self.months.index(month)]
+
+    def sub_index(self, prefix: str) -> np.ndarray:
+        return np.array([s.startswith(prefix) for s in self.model.subsector_ids])
+
+    def region_index(self, region: str) -> int:
+        return self.model.region_ids.index(region)
+
+
+@dataclass(frozen=True)
+class Moment:
+    name: str
+    unit: str
+    definition: str
+    compute: Callable[[MomentRecorder], float]
+
+
+def _within_year_growth(rec: MomentRecorder, prefix: str, year: int = 2020) -> float:
+    """Annualised growth over the year, % (December over January, to the power 12/11)."""
+    sel = rec.sub_index(prefix)
+    jan, dec = year * 12, year * 12 + 11
+    ratio = rec.monthly("sub", dec)[sel].sum() / rec.monthly("sub", jan)[sel].sum()
+    return 100 * (ratio ** (12 / 11) - 1)
+
+
+def _annual_growth(rec: MomentRecorder, prefix: str, y0: int, y1: int) -> float:
+    sel = rec.sub_index(prefix)
+    return 100 * (rec.annual("sub", y1)[sel].sum() / rec.annual("sub", y0)[sel].sum() - 1)
+
+
+def _region_growth(rec: MomentRecorder, region: str, y0: int, y1: int) -> float:
+    i = rec.region_index(region)
+    return 100 * (rec.annual("reg", y1)[i] / rec.annual("reg", y0)[i] - 1)
+
+
+def _share_2020(rec: MomentRecorder) -> float:
+    gdp = rec.model.gdp_by_year[2020]
+    return 100 * rec.annual("sub", 2020).sum() / gdp
+
+
+def _self_sufficiency(rec: MomentRecorder, year: int = 2020) -> float:
+    return float(np.mean(np.array(rec.self_suff)[rec._year_mask(year)]))
+
+
+def _tail(rec: MomentRecorder) -> float:
+    snap = rec.snapshots[max(rec.snapshots)]
+    return stylised.pareto_tail(snap["va"], snap["weight"], n_resamples=9,
+                                rng=np.random.default_rng(0)).alpha
+
+
+def _beta(rec: MomentRecorder) -> float:
+    """Volatility-size slope of annual employment growth, all consecutive year pairs pooled."""
+    xs, gs = [], []
+    years = sorted(rec.snapshots)
+    for y0, y1 in zip(years, years[1:]):
+        a, b = rec.snapshots[y0], rec.snapshots[y1]
+        common, ia, ib = np.intersect1d(a["row"], b["row"], return_indices=True)
+        ea, eb = a["employment"][ia], b["employment"][ib]
+        ok = (ea > 0) & (eb > 0)
+        g = np.log(eb[ok] / ea[ok])
+        sub = a["subsector"][ia][ok]
+        means = np.bincount(sub, g) / np.maximum(np.bincount(sub), 1)
+        xs.append(np.log(ea[ok]))
+        gs.append(g - means[sub])
+    return stylised.volatility_size(np.concatenate(xs), np.concatenate(gs))["beta"]
+
+
+MOMENTS: dict[str, Moment] = {m.name: m for m in (
+    Moment("core_share_2020", "% of GDP", "core value added / GDP in 2020 (annual sums)",
+           _share_2020),
+    Moment("software_growth_2020", "%", "03_software_it value added, December 2020 over January "
+           "2020, annualised", lambda r: _within_year_growth(r, "03_software_it")),
+    Moment("software_growth_2020_2022", "%", "03_software_it value added, 2022 over 2020 "
+           "(annual sums)", lambda r: _annual_growth(r, "03_software_it", 2020, 2022)),
+    Moment("eim_growth_2020", "%", "NBS sector 01 (electronic information manufacturing) value "
+           "added, December 2020 over January 2020, annualised",
+           lambda r: _within_year_growth(r, "01_")),
+    Moment("eim_growth_2020_2022", "%", "NBS sector 01 value added, 2022 over 2020 (annual sums)",
+           lambda r: _annual_growth(r, "01_", 2020, 2022)),
+    Moment("hefei_growth_2021", "%", "core value added of the hefei region, 2021 over 2020",
+           lambda r: _region_growth(r, "hefei", 2020, 2021)),
+    Moment("hangzhou_growth_2021", "%", "core value added of the hangzhou region, 2021 over 2020",
+           lambda r: _region_growth(r, "hangzhou", 2020, 2021)),
+    Moment("chip_self_sufficiency_2020", "%", "mean of chip_self_sufficiency_pct over 2020 "
+           "(share of critical chip needs met by domestic supply, output-weighted)",
+           _self_sufficiency),
+    Moment("size_tail_exponent", "-", "Pareto exponent of value added per real firm in the last "
+           "year (weighted Hill, KS-chosen xmin; sim/validation/stylised.py)", _tail),
+    Moment("volatility_size_beta", "-", "beta in sd(g|S) ~ S^-beta, annual employment growth net "
+           "of sub-sector means, all year pairs pooled", _beta),
+)}
