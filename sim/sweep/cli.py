@@ -99,7 +99,7 @@ def cmd_sweep(args) -> int:
     try:
         summary = runner.sweep(exp, out, backend, restart=args.restart, argv=sys.argv,
                                flush_seconds=args.flush_seconds, progress_bar=not args.quiet)
-    except DirectoryError as exc:
+    except (DirectoryError, runner.BackendError) as exc:
         raise _usage(str(exc)) from None
     if not args.quiet:
         print_summary(exp, summary, out, backend.name)

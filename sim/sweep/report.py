@@ -66,7 +66,8 @@ def _label(level) -> str:
 
 # ------------------------------------------------------------------------ tables
 
-def p_hit_table(ok: pd.DataFrame, key: str, numeric: bool, design: str, metric: str) -> pd.DataFrame:
+def p_hit_table(ok: pd.DataFrame, key: str, numeric: bool, design: str,
+                metric: str) -> pd.DataFrame:
     groups = _levels(ok[key], numeric, design)
     rows = []
     for level, g in ok.groupby(groups, observed=True, sort=True):
@@ -78,7 +79,8 @@ def p_hit_table(ok: pd.DataFrame, key: str, numeric: bool, design: str, metric: 
     return pd.DataFrame(rows)
 
 
-def point_table(ok: pd.DataFrame, runs: pd.DataFrame, params: list[str], metric: str) -> pd.DataFrame:
+def point_table(ok: pd.DataFrame, runs: pd.DataFrame, params: list[str],
+                metric: str) -> pd.DataFrame:
     g = ok.groupby("point", sort=True)
     out = g[params].first()
     out["runs_ok"] = g.size()
@@ -259,7 +261,7 @@ def fig_sensitivity(kind: str, df: pd.DataFrame, label: str, path: Path) -> None
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 0.45 * len(df) + 1.8))
         a1.barh(y, df["mu_star"], xerr=df["mu_star_conf95"], capsize=3, color="tab:blue")
         a1.set_yticks(y, df["parameter"], fontsize=8)
-        a1.set_xlabel("mu* (mean |elementary effect|), 95% CI")
+        a1.set_xlabel("mu*: mean |elementary effect| (change over the range), 95% CI")
         a2.scatter(df["mu_star"], df["sigma"])
         for _, r in df.iterrows():
             a2.annotate(r["parameter"].split(".")[-1], (r["mu_star"], r["sigma"]), fontsize=7)

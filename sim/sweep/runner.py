@@ -19,6 +19,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from collections import OrderedDict, deque
@@ -27,7 +28,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -148,6 +148,10 @@ def _message(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------------ backends
 
+class BackendError(Exception):
+    """The workers cannot be started or reached (exit status 2)."""
+
+
 class LocalBackend:
     """A process pool; forkserver workers import the model once, without the parent's threads."""
 
@@ -163,6 +167,11 @@ class LocalBackend:
     def __enter__(self):
         from concurrent.futures import ProcessPoolExecutor
 
+        # one BLAS thread per worker, as Dask's nannies do: workers x threads must not
+        # oversubscribe the cores (read when the fork server imports numpy)
+        self._environ = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.sweep.runner", "sim.runner"])
         self._new = lambda: ProcessPoolExecutor(self.workers, mp_context=ctx)
@@ -184,6 +193,8 @@ class LocalBackend:
 
     def __exit__(self, *exc):
         self.pool.shutdown(wait=True, cancel_futures=True)
+        os.environ.clear()
+        os.environ.update(self._environ)
 
 
 class DaskBackend:
@@ -200,7 +211,11 @@ class DaskBackend:
 
         if self.address:
             self.cluster = None
-            self.client = Client(self.address, timeout="30s")
+            try:
+                self.client = Client(self.address, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise BackendError(f"cannot reach the Dask scheduler at {self.address}: "
+                                   f"{exc}") from None
         else:
             self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
                                         processes=True, dashboard_address=None)
@@ -402,6 +417,11 @@ def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_
                "versions": package_versions(), "pid": os.getpid()}
     if manifest_path.exists():
         manifest = st.read_manifest(root)
+        first = manifest["sessions"][0].get("git_commit")
+        if first != session["git_commit"]:
+            print(f"warning: {root} holds runs made by code at commit {first}; this session "
+                  f"runs {session['git_commit']} (the manifest records each session's)",
+                  file=sys.stderr)
         manifest["sessions"].append(session)
     else:
         manifest = {
@@ -465,21 +485,21 @@ def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
     from tqdm import tqdm
 
     design = build_design(exp)
-    prepare(exp, design, root, restart, backend.name, list(argv))
-    store = st.Store(root, exp, flush_seconds=flush_seconds).open()
-    try:
-        total = len(design) * exp.replicates
-        with tqdm(total=total, initial=len(store.done), unit="run", desc=exp.name,
-                  disable=not progress_bar, dynamic_ncols=True, smoothing=0.1) as bar:
-            bar.set_postfix(failed=store.failed_before)
+    with backend:  # a cluster that cannot start or be reached leaves DIR untouched
+        prepare(exp, design, root, restart, backend.name, list(argv))
+        store = st.Store(root, exp, flush_seconds=flush_seconds).open()
+        try:
+            total = len(design) * exp.replicates
+            with tqdm(total=total, initial=len(store.done), unit="run", desc=exp.name,
+                      disable=not progress_bar, dynamic_ncols=True, smoothing=0.1) as bar:
+                bar.set_postfix(failed=store.failed_before)
 
-            def progress(n, failed):
-                bar.update(n)
-                bar.set_postfix(failed=failed, refresh=False)
+                def progress(n, failed):
+                    bar.update(n)
+                    bar.set_postfix(failed=failed, refresh=False)
 
-            with backend:
                 summary = execute(exp, design, store, backend, progress)
-    finally:
-        store.close()
+        finally:
+            store.close()
     finish_manifest(root, summary)
     return summary

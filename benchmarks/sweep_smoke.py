@@ -1,0 +1,81 @@
+"""Sweep throughput: runs per minute of experiments/smoke.yaml on 2 local workers against 1.
+
+    python -m benchmarks.sweep_smoke [--experiment experiments/smoke.yaml] [--dask]
+
+Each configuration is a fresh `clustersim sweep` process on an empty directory, so the figures
+include what a user waits for: start-up of the pool (and of the Dask LocalCluster with
+--dask), every run, and writing the Parquet parts. `sweep_s` is the sweep loop alone (from
+the directory's manifest); `wall_s` the whole command. The results of all configurations are
+compared and must be identical. The last line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one(experiment: Path, out: Path, flags: list[str]) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "sim", "sweep", str(experiment), "--out",
+                           str(out), "--quiet", *flags], cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"sweep {' '.join(flags)} failed ({proc.returncode}):\n{proc.stderr}")
+    from sim.sweep import store
+
+    session = store.read_manifest(out)["sessions"][-1]
+    runs = session["runs_ok"] + session["runs_failed"]
+    return {"flags": " ".join(flags), "runs": runs, "wall_s": round(wall, 2),
+            "sweep_s": session["wall_time_s"],
+            "runs_per_min": round(60 * runs / wall, 1),
+            "runs_per_min_sweep": round(60 * runs / session["wall_time_s"], 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--experiment", default=str(ROOT / "experiments" / "smoke.yaml"))
+    ap.add_argument("--dask", action="store_true", help="also a Dask LocalCluster of 2 workers")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import pandas as pd
+
+    from sim.sweep import store
+
+    configs = [["--workers", "1"], ["--workers", "2"]] + ([["--dask-local", "2"]]
+                                                           if args.dask else [])
+    results, frames = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, flags in enumerate(configs):
+            out = Path(tmp) / f"s{i}"
+            results.append(one(Path(args.experiment), out, flags))
+            frames.append(store.read_runs(out).drop(columns=["error"]))
+    for f in frames[1:]:
+        pd.testing.assert_frame_equal(f, frames[0], check_exact=True)
+    base = results[0]
+    print(f"{'configuration':<16} {'runs':>5} {'wall s':>7} {'runs/min':>9} "
+          f"{'sweep s':>8} {'runs/min (sweep)':>17} {'x 1 worker':>10}")
+    for r in results:
+        r["ratio_vs_1_worker"] = round(r["runs_per_min"] / base["runs_per_min"], 2)
+        r["ratio_vs_1_worker_sweep"] = round(r["runs_per_min_sweep"] /
+                                             base["runs_per_min_sweep"], 2)
+        print(f"{r['flags']:<16} {r['runs']:>5} {r['wall_s']:>7.1f} {r['runs_per_min']:>9.1f} "
+              f"{r['sweep_s']:>8.1f} {r['runs_per_min_sweep']:>17.1f} "
+              f"{r['ratio_vs_1_worker']:>10.2f}")
+    print("results identical across configurations: yes")
+    conditions = {"cpus": os.cpu_count(), "loadavg_1min": round(os.getloadavg()[0], 2),
+                  "python": platform.python_version(), "experiment": args.experiment}
+    print(json.dumps({"results": results, "identical": True, "conditions": conditions}))
+
+
+if __name__ == "__main__":
+    main()
