@@ -176,3 +176,32 @@ def test_plan_is_the_same_runs_whatever_the_worker_count(tmp_path):
     done = {runs[1][0][1], runs[1][5][1]}
     jobs, _ = plan_jobs(exp, d, done, 2)
     assert sum(len(j.runs) for j in jobs) == 19
+
+
+# ------------------------------------------------------------------------ a run's figures
+
+def test_metrics_row_reduces_a_run_to_shares_target_and_extras(tmp_path):
+    import pandas as pd
+
+    from sim.sweep.runner import metrics_row
+
+    exp = load_experiment(write(tmp_path, "fixed: {run.end: 2022-12, target.year: 2022}\n"
+                                "design: grid\nparameters:\n  innovation.zeta: [0.2]\n"))
+    annual = pd.DataFrame({"year": [2020, 2021, 2022], "core_va_bn_yuan": [7910.0, 9000, 9900],
+                           "core_va_share_gdp_pct": [7.8, 10.2, 9.9]})
+    national = pd.DataFrame({"chip_self_sufficiency_pct": [6.0, 12.5], "firms": [1e6, 2e6],
+                             "employment": [3e7, 4e7], "direct_loss_bn_yuan": [1.0, 2.5]})
+    result = type("R", (), {"annual": annual, "national": national})
+    extras = ["core_va_end_bn_yuan", "chip_self_sufficiency_end_pct", "firms_end",
+              "employment_end", "direct_loss_bn_yuan"]
+    row = metrics_row(result, exp.base, exp.years, extras)
+    assert exp.years == [2020, 2021, 2022]
+    assert row["share_2021_pct"] == 10.2 and row["share_2022_pct"] == 9.9
+    # reached in 2021 but not in the target year: first_year_hit yes, target_hit no
+    assert row["target_hit"] is False and row["first_year_hit"] == 2021
+    assert row["core_va_end_bn_yuan"] == 9900 and row["chip_self_sufficiency_end_pct"] == 12.5
+    assert row["firms_end"] == 2e6 and row["employment_end"] == 4e7
+    assert row["direct_loss_bn_yuan"] == 3.5
+    annual.loc[1, "core_va_share_gdp_pct"] = float("nan")
+    with pytest.raises(FloatingPointError, match="2021"):
+        metrics_row(result, exp.base, exp.years, [])

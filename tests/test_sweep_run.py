@@ -184,7 +184,8 @@ def test_a_failing_design_point_is_isolated_and_reported(tmp_path, capsys):
     bad = tmp_path / "regions_broken.csv"
     bad.write_text("\n".join([good[0], ",".join(row), *good[2:]]) + "\n")
     exp = tmp_path / "failing.yaml"
-    exp.write_text(TINY + f"design: list\nparameters:\n  data.regions_file: [builtin, {bad}]\n"
+    exp.write_text(TINY + "design: list\nparameters:\n"  # a path relative to the experiment
+                   "  data.regions_file: [builtin, regions_broken.csv]\n"
                    "  export_controls.severity: [1.0, 1.0]\nreplicates: 3\nseed: 5\n")
     out = tmp_path / "out"
     assert main(["sweep", str(exp), "--out", str(out), "--workers", "2"]) == 1

@@ -364,6 +364,9 @@ def _parse_parameters(node, design, base, path, lines, fail) -> list[ParamSpec]:
                 raise fail(where, f"a {design} design needs a list of values; "
                                   "{min, max} ranges are for lhs, sobol and morris")
             values = [coerce(kind, v) for v in spec]
+            if key.startswith("data.") and kind == "str":  # paths relative to this file
+                values = [v if v == "builtin" or not isinstance(v, str) else
+                          os.path.normpath(path.parent / v) for v in values]
             for i, v in enumerate(values):
                 _check_value(base, key, v, f"{where}.{i}", path, lines)
             specs.append(ParamSpec(key, line, kind, values=values))
