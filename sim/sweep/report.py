@@ -189,14 +189,16 @@ def fig_fan_by(ok, key, share_cols, years, target, target_year, path) -> None:
     plt = _plt()
     levels = sorted(ok[key].unique(), key=lambda v: (str(type(v)), v))
     n = len(levels)
-    cols = min(n, 4)
+    cols = min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), sharex=True,
-                             sharey=True, squeeze=False)
-    for ax, level in zip(axes.flat, levels):
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.0 * rows), sharey=True,
+                             squeeze=False)
+    for i, (ax, level) in enumerate(zip(axes.flat, levels)):
         q = quantile_path(ok[ok[key] == level], share_cols, years)
         _fan(ax, q, target, target_year, label=False)
         ax.set_title(f"{key} = {_label(level)}", fontsize=9)
+        if i % cols:
+            ax.set_ylabel("")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle("Share of core digital VA in GDP by parameter value (median, 25-75, 5-95%)",
