@@ -30,8 +30,8 @@ def cmd_validate_model(args) -> int:
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"validate-model: {msg}"))
     t0 = time.perf_counter()
     res = report.run(config, counterfactual, firms, seeds, progress=say)
-    command = "clustersim validate-model " + " ".join(
-        shlex.quote(a) for a in args.argv_for_report)
+    command = " ".join(["clustersim validate-model",
+                        *(shlex.quote(a) for a in args.argv_for_report)])
     report.write(res, out, figs, command)
     say(f"wrote {out} and {figs}/ [{time.perf_counter() - t0:.0f} s]")
     return 0
