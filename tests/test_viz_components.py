@@ -121,5 +121,10 @@ def test_page_grid_places_every_component_without_overlap():
                    for y in range(c["y"], c["y"] + c["h"])}
         assert not squares & taken
         taken |= squares
+    # each chart's image fits its cell: rows of 30 px with 10 px gaps
+    for name, cell in zip(["map", "share", "chips", "regions", "sectors", "sizes"], cells[1:7]):
+        assert COMPONENTS[cells.index(cell)].__name__.lower().startswith(
+            {"map": "clustermap"}.get(name, name))
+        assert C.MAX_HEIGHT_PX[name] <= cell["h"] * 30 + (cell["h"] - 1) * 10
     # other pages keep Mesa's own layout
     assert len(grid_layout(3)) == 3 and grid_layout(3)[0]["w"] == 6

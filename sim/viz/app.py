@@ -32,13 +32,13 @@ COMPONENTS = [C.Summary, C.ClusterMap, C.ShareChart, C.ChipsChart, C.RegionsChar
               C.SectorsChart, C.SizesChart, C.RulesList]
 GRID = [
     dict(x=0, y=0, w=12, h=3),    # summary
-    dict(x=0, y=3, w=7, h=15),    # map
-    dict(x=7, y=3, w=5, h=7),     # national share
-    dict(x=7, y=10, w=5, h=8),    # chips
-    dict(x=0, y=18, w=6, h=10),   # VA by region
-    dict(x=6, y=18, w=6, h=10),   # VA by sector
-    dict(x=0, y=28, w=6, h=9),    # firm sizes
-    dict(x=6, y=28, w=6, h=9),    # rules
+    dict(x=0, y=3, w=6, h=16),    # map
+    dict(x=6, y=3, w=6, h=7),     # national share
+    dict(x=6, y=10, w=6, h=9),    # chips
+    dict(x=0, y=19, w=6, h=10),   # VA by region
+    dict(x=6, y=19, w=6, h=10),   # VA by sector
+    dict(x=0, y=29, w=6, h=9),    # firm sizes
+    dict(x=6, y=29, w=6, h=9),    # rules
 ]
 
 

@@ -71,14 +71,14 @@ def cmd_viz(args) -> int:
         load_scenario(scenario)  # a bad file fails here, with file, line and key (exit 2)
     if args.firms is not None and args.firms < 50:
         raise UsageError(f"--firms {args.firms}: at least 50 firm agents")
-    missing = missing_assets()
+    missing = missing_assets(ASSETS_DIR)
     if missing:
         raise UsageError(
             "Solara's JavaScript is not in .cache/solara-assets (missing: "
             + ", ".join(missing) + "). Run `make assets` once (it needs the npm registry); "
             "without it the page stays blank offline.")
     cmd = solara_command(args.host, args.port, args.open)
-    env = server_env(scenario, args.firms)
+    env = server_env(scenario, args.firms, ASSETS_DIR)
     print(f"clustersim viz: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     try:
         return subprocess.call(cmd, cwd=REPO, env=env)

@@ -18,6 +18,7 @@ import textwrap
 import threading
 
 import numpy as np
+import reacton.ipywidgets as rw
 import solara
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
@@ -216,16 +217,16 @@ def circle_area(va, reference) -> np.ndarray:
     return 900 * np.asarray(va, float) / max(float(np.max(reference)), 1e-12)
 
 
-def label_positions(lon, lat, names, radius, bbox, aspect, char_deg, line_deg):
+def label_positions(lon, lat, names, radius, bbox, aspect, char_deg, line_deg, avoid=()):
     """Where to write each cluster's name: beside its circle, clear of other circles and labels.
 
     Greedy, largest cluster first: eight directions at growing distances, the first spot whose
     text box overlaps nothing placed so far. radius: circle radii; char_deg, line_deg: width of
-    a character and height of a line; all in degrees of latitude. Depends only on the region
-    table, so it runs once per panel.
+    a character and height of a line; all in degrees of latitude. avoid: boxes (lon0, lat0,
+    lon1, lat1) to keep clear (the key). Depends only on the region table: runs once per panel.
     """
     lon0, lat0, lon1, lat1 = bbox
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[tuple[float, float, float, float]] = list(avoid)
     spots: dict[int, tuple[float, float]] = {}
     directions = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
 
@@ -280,18 +281,19 @@ def map_values(model: VizModel, colour_by: str) -> np.ndarray:
 
 
 class MapPanel(Panel):
-    size = (6.6, 5.6)
+    size = (6.0, 7.0)
     LABEL_PT = 7.5
+    KEY = (0.60, 0.012, 0.985, 0.25)  # the key's box, in axes fractions (bottom right: sea)
 
     def draw_static(self) -> None:
         m, colour_by = self.model, self.options.get("colour_by", "growth")
         r = m.inputs.regions
         self.bbox = bbox = map_bbox(m)
         self.aspect = aspect = 1 / np.cos(np.radians(0.5 * (bbox[1] + bbox[3])))
-        ax = self.ax = self.fig.add_axes((0.01, 0.035, 0.76, self.below_top(44) - 0.035))
+        ax = self.ax = self.fig.add_axes((0.012, 0.03, 0.976, self.below_top(44) - 0.03))
         ax.set_xlim(bbox[0], bbox[2])
         ax.set_ylim(bbox[1], bbox[3])
-        ax.set_aspect(aspect, anchor="NW")
+        ax.set_aspect(aspect, anchor="N")
         ax.set_facecolor("#e9f0f5")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -305,50 +307,71 @@ class MapPanel(Panel):
                                              linewidths=0.5, zorder=1))
             ax.add_collection(LineCollection(shapes.border, colors="#a29a8a", linewidths=0.9,
                                              zorder=1))
-            self.fig.text(0.015, 0.008, "Outlines: " + shapes.source, fontsize=6.5,
+            self.fig.text(0.012, 0.008, "Outlines: " + shapes.source, fontsize=6.5,
                           color="#9a9a9a")
         if colour_by == "exposure":
             self.norm, self.cmap = Normalize(0, EXPOSURE_RANGE), "OrRd"
             label, extend = "Output lost to chip caps this month, %", "max"
-            sub = "Colour: share of potential output lost to chip caps this month."
+            sub = "Colour: share of output lost to chip caps."
         else:
             self.norm, self.cmap = Normalize(-SHARE_CHANGE_RANGE, SHARE_CHANGE_RANGE), "RdBu"
-            label, extend = "Change of the cluster's share of China's core VA since the start, %", "both"
-            sub = "Colour: blue gains share of China's core VA, red loses it."
+            label, extend = "Change of share of China's core VA, %", "both"
+            sub = "Blue: gaining share of China's core VA; red: losing."
+        self.heading("Clusters,")
+        self.date_x = self.fig.texts[-1].get_window_extent(
+            self.canvas.get_renderer()).x1 / self.fig.bbox.width
+        self.subheading("Circle area: core digital value added. " + sub)
         ax.apply_aspect()
-        right = ax.get_position().x1
-        cax = self.fig.add_axes((right + 0.10, 0.42, 0.022, 0.42))
-        cb = self.fig.colorbar(ScalarMappable(self.norm, self.cmap), cax=cax, extend=extend)
-        cb.ax.tick_params(labelsize=7.5, colors=INK)
-        cb.outline.set_edgecolor("#9a9a9a")
-        cax.text(-1.4, 0.5, textwrap.fill(label, 36), rotation=90, transform=cax.transAxes,
-                 ha="right", va="center", fontsize=7.5, color=MUTED)
-        head = self.heading("Clusters,")
-        self.date_x = head.get_window_extent(self.canvas.get_renderer()).x1 / self.fig.bbox.width
-        self.subheading("Circle area: core digital value added (annual rate). " + sub)
-        ref = m.initial_region_va
-        keys = [v for v in (0.1, 0.25, 0.5, 1.0, 2.0) if v <= 1.6 * ref.max() * 12 / 1000][-3:]
-        handles = [Line2D([], [], marker="o", linestyle="none",
-                          markersize=float(np.sqrt(circle_area(k * 1000 / 12, ref))),
-                          markerfacecolor="none", markeredgecolor="#555555") for k in keys]
-        self.fig.legend(handles, [f"{k:g}" for k in keys], title="Core VA,\ntrn yuan/yr",
-                        loc="lower left", bbox_to_anchor=(right + 0.03, 0.04), frameon=False,
-                        fontsize=7.5, title_fontsize=7.5, labelspacing=1.5, borderpad=0.2,
-                        handletextpad=1.3, alignment="left")
-        # Labels sit in the static layer: they are placed clear of the circles (allowing for
-        # 50% growth), which are drawn over them with some transparency.
+        self._draw_key(label, extend)
+        # Labels sit in the static layer, placed clear of the circles (allowing for 50%
+        # growth), which are drawn over them with some transparency.
         names = [short_name(row) for _, row in r.iterrows()]
         lon, lat = r["lon"].to_numpy(float), r["lat"].to_numpy(float)
         pos = ax.get_position()
         deg_per_pt = (bbox[3] - bbox[1]) / (pos.height * self.size[1] * 72)
+        ref = m.initial_region_va
         radius = 0.5 * np.sqrt(circle_area(1.5 * ref, ref)) * deg_per_pt
+        kx0, ky0, kx1, ky1 = self.KEY
+        key_box = (bbox[0] + kx0 * (bbox[2] - bbox[0]), bbox[1] + ky0 * (bbox[3] - bbox[1]),
+                   bbox[0] + kx1 * (bbox[2] - bbox[0]), bbox[1] + ky1 * (bbox[3] - bbox[1]))
         spots = label_positions(lon, lat, names, radius, bbox, aspect,
                                 char_deg=0.58 * self.LABEL_PT * deg_per_pt,
-                                line_deg=1.25 * self.LABEL_PT * deg_per_pt)
+                                line_deg=1.25 * self.LABEL_PT * deg_per_pt, avoid=[key_box])
         for (x, y), name in zip(spots, names):
             ax.text(x, y, name, fontsize=self.LABEL_PT, ha="center", va="center", color=INK,
                     zorder=4)
         self.lon, self.lat = lon, lat
+
+    def _draw_key(self, label: str, extend: str) -> None:
+        """Colour bar and circle sizes in a box in the map's bottom-right corner."""
+        ax, (kx0, ky0, kx1, ky1) = self.ax, self.KEY
+        ax.add_patch(Rectangle((kx0, ky0), kx1 - kx0, ky1 - ky0, transform=ax.transAxes,
+                               facecolor="white", edgecolor="#c8d2d9", linewidth=0.6,
+                               alpha=0.92, zorder=5))
+        pos = ax.get_position()
+        w = kx1 - kx0
+
+        def to_fig(x, y, width, height):
+            return (pos.x0 + x * pos.width, pos.y0 + y * pos.height, width * pos.width,
+                    height * pos.height)
+
+        cax = self.fig.add_axes(to_fig(kx0 + 0.06 * w, ky0 + 0.19 * (ky1 - ky0), 0.86 * w,
+                                       0.075 * (ky1 - ky0)))
+        cb = self.fig.colorbar(ScalarMappable(self.norm, self.cmap), cax=cax, extend=extend,
+                               orientation="horizontal")
+        cb.ax.tick_params(labelsize=7, colors=INK, length=2, pad=1.5)
+        cb.outline.set_edgecolor("#9a9a9a")
+        cax.set_title(label, fontsize=7, color=MUTED, loc="left", pad=3)
+        ref = self.model.initial_region_va
+        keys = [v for v in (0.1, 0.25, 0.5, 1.0, 2.0) if v <= 1.6 * ref.max() * 12 / 1000][-3:]
+        ax.text(kx0 + 0.04 * w, ky1 - 0.012, "Circle area: core VA, trn yuan/yr", fontsize=7,
+                color=MUTED, va="top", transform=ax.transAxes, zorder=6)
+        for k, x in zip(keys, (0.13, 0.43, 0.74)):
+            ax.scatter([kx0 + x * w], [ky1 - 0.085], s=circle_area(k * 1000 / 12, ref),
+                       transform=ax.transAxes, facecolors="none", edgecolors="#555555",
+                       linewidths=0.7, zorder=6)
+            ax.text(kx0 + (x + 0.1) * w, ky1 - 0.085, f"{k:g}", fontsize=7, color=INK,
+                    va="center", transform=ax.transAxes, zorder=6)
 
     def draw_data(self) -> list:
         m, colour_by = self.model, self.options.get("colour_by", "growth")
@@ -404,7 +427,7 @@ class ValueLegend:
 # --------------------------------------------------------------------------- national share
 
 class SharePanel(Panel):
-    size = (5.6, 3.0)
+    size = (5.6, 2.8)
 
     def layout_key(self):
         target = self.model.config["target.share_pct"]
@@ -492,8 +515,15 @@ class StackPanel(Panel):
         if series is None:
             return [self.waiting(self.ax)]
         x = np.array([month_x(d) for d in h.dates])
-        out = list(self.ax.stackplot(x, annual_trn(series), colors=colours, alpha=0.92,
-                                     linewidth=0.3, edgecolor="white"))
+        # one collection of polygons: a tenth of what ax.stackplot costs per redraw
+        top = np.cumsum(annual_trn(series), axis=0)
+        bottom = np.vstack([np.zeros_like(x), top[:-1]])
+        polygons = [np.column_stack([np.r_[x, x[::-1]], np.r_[hi, lo[::-1]]])
+                    for hi, lo in zip(top, bottom)]
+        areas = PolyCollection(polygons, facecolors=colours, edgecolors="white",
+                               linewidths=0.3, alpha=0.92)
+        self.ax.add_collection(areas, autolim=False)
+        out = [areas]
         last, first = annual_trn(series[:, -1]), annual_trn(series[:, 0])
         values = [f"{v:.2f}  ({100 * (v / f - 1):+.0f}%)" if f > 0 else f"{v:.2f}"
                   for v, f in zip(last, first)]
@@ -680,13 +710,25 @@ def render_all(model: VizModel, map_colour: str = "growth") -> dict[str, bytes]:
 
 # --------------------------------------------------------------------------- Solara
 
+# Largest height of each image on the page, in CSS pixels: what its cell in app.GRID leaves
+# (rows of 30 px with 10 px gaps, less the map's colour switch). An image fills its cell's
+# width up to this height and keeps its proportions, on narrow and wide screens alike.
+MAX_HEIGHT_PX = {"map": 585, "share": 270, "chips": 350, "regions": 390, "sectors": 390,
+                 "sizes": 350}
+
+
 @solara.component
 def PanelImage(name: str, model: VizModel, **options):
     """A panel as a PNG, redrawn when the model steps or is replaced (Reset)."""
     counter = update_counter.value  # read to subscribe: SolaraViz bumps it after each step
     png = solara.use_memo(lambda: panel(model, name, **options).render(),
                           [model, counter, len(model.history), *options.values()])
-    return solara.Image(png, width="100%", classes=[f"clustersim-panel-{name}"])
+    with solara.Div(classes=[f"clustersim-panel-{name}"],
+                    style={"width": "100%", "display": "flex", "justify-content": "center"}) as main:
+        rw.Image(value=png, format="png",
+                 layout={"max_width": "100%", "max_height": f"{MAX_HEIGHT_PX[name]}px",
+                         "width": "auto", "height": "auto", "object_fit": "contain"})
+    return main
 
 
 @solara.component

@@ -28,13 +28,13 @@ ENV_FIRMS = "CLUSTERSIM_VIZ_FIRMS"
 # firm-size distribution and the cluster sizes are already smooth at a few thousand agents.
 DEFAULT_FIRMS = 3000
 
-# slider name -> (scenario key, label with unit)
+# slider name -> (scenario key, label); units and meaning: sim/parameters.py, docs/viz.md
 SLIDERS: dict[str, tuple[str, str]] = {
-    "severity": ("export_controls.severity", "Export-control severity (0 = no bite, 1 = as written)"),
-    "spillover": ("spillover.strength", "Knowledge spillover strength (per month)"),
-    "agglomeration": ("agglomeration.elasticity", "Agglomeration elasticity (density)"),
-    "rd_subsidy": ("policy.rd_subsidy_pct", "R&D subsidy (% of R&D cost)"),
-    "cooperation": ("policy.international_cooperation", "International cooperation (softens controls, 0-1)"),
+    "severity": ("export_controls.severity", "Control severity, 0-1"),
+    "spillover": ("spillover.strength", "Spillover strength /mo"),
+    "agglomeration": ("agglomeration.elasticity", "Agglomeration elasticity"),
+    "rd_subsidy": ("policy.rd_subsidy_pct", "R&D subsidy, % of cost"),
+    "cooperation": ("policy.international_cooperation", "Intl. cooperation, 0-1"),
 }
 
 
