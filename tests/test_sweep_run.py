@@ -145,10 +145,13 @@ def test_a_dead_worker_is_replaced_and_its_runs_retried(grid, tmp_path):
     exp, ref = grid
     out = tmp_path / "dead_worker"
     proc = start(exp, out, "--workers", 2)
-    wait_for_rows(proc, out, 1)
-    assert proc.poll() is None
-    workers = [pid for pid, depth in descendants(proc.pid) if depth == 2]  # pool processes
+    t0 = time.monotonic()
+    workers = []
+    while not workers and time.monotonic() - t0 < 60 and proc.poll() is None:
+        time.sleep(0.05)
+        workers = [pid for pid, depth in descendants(proc.pid) if depth == 2]  # pool workers
     assert workers, "no pool worker found"
+    time.sleep(0.3)  # while it works on its first job
     os.kill(workers[0], signal.SIGKILL)
     assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
     session = st.read_manifest(out)["sessions"][-1]

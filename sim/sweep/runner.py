@@ -57,6 +57,7 @@ class Outcome:
     row: dict
     series: pd.DataFrame | None = None
     traceback: str | None = None
+    cpu_s: float = 0.0              # the worker's CPU time for this run (not in the rows)
 
 
 def run_id(point: int, seed: int) -> str:
@@ -120,6 +121,7 @@ def run_job(job: Job, kinds: dict[str, str]) -> list[Outcome]:
     outcomes = []
     sc = None
     for rid, replicate, seed in job.runs:
+        cpu0 = time.process_time()
         row = {"run_id": rid, "point": job.point, "replicate": replicate, "seed": seed,
                "status": "ok", "error": None, **param_cells(job.values, kinds)}
         try:
@@ -134,10 +136,11 @@ def run_job(job: Job, kinds: dict[str, str]) -> list[Outcome]:
                 frame.insert(0, "point", job.point)
                 frame.insert(0, "run_id", rid)
                 series = frame
-            outcomes.append(Outcome(row, series))
+            outcomes.append(Outcome(row, series, None, time.process_time() - cpu0))
         except Exception as exc:  # isolate the run: record it and go on
             row.update(status="failed", error=_message(exc))
-            outcomes.append(Outcome(row, None, traceback.format_exc()))
+            outcomes.append(Outcome(row, None, traceback.format_exc(),
+                                    time.process_time() - cpu0))
     return outcomes
 
 
@@ -254,6 +257,7 @@ class Summary:
     failed_before: int = 0
     retried: int = 0                # runs resubmitted after a worker died
     wall_s: float = 0.0
+    worker_cpu_s: float = 0.0       # CPU time the workers spent in runs
     interrupted: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -310,6 +314,7 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
     def record(outcomes: list[Outcome]) -> None:
         for o in outcomes:
             store.add(o.row, o.series, o.traceback)
+            summary.worker_cpu_s += o.cpu_s
             if o.row["status"] == "ok":
                 summary.ok += 1
             else:
@@ -472,7 +477,8 @@ def finish_manifest(root: Path, summary: Summary) -> None:
     manifest = st.read_manifest(root)
     manifest["sessions"][-1].update(
         finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        wall_time_s=round(summary.wall_s, 3), runs_ok=summary.ok, runs_failed=summary.failed,
+        wall_time_s=round(summary.wall_s, 3), worker_cpu_s=round(summary.worker_cpu_s, 3),
+        runs_ok=summary.ok, runs_failed=summary.failed,
         runs_skipped=summary.skipped, runs_retried=summary.retried,
         interrupted=summary.interrupted)
     manifest["complete"] = summary.complete
