@@ -3,6 +3,10 @@
 As in Starsim, every state is a numpy array with spare capacity that grows by half when entry
 overflows it; an exited firm keeps its row (alive=False), so entry and exit never reshuffle
 memory and every mechanism works on whole arrays. Each `Firm` agent knows only its row.
+
+Indexing a column with the live rows copies it, so a month gathers each column once into a
+`Live` set of contiguous arrays (`FirmTable.take`), the mechanisms work on those, and each
+changed column is written back once (`Live.store`).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import numpy as np
 
 N_TIERS = 4
 
-# name -> (dtype, trailing shape); units are per real firm that the agent stands for
+# name -> (dtype, trailing shape); units are per real firm that the agent stands for.
+# Category codes are np.intp because numpy gathers with intp indices several times faster.
 FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "alive": (bool, ()),
-    "region": (np.int32, ()),
-    "subsector": (np.int32, ()),
-    "sector": (np.int32, ()),
+    "region": (np.intp, ()),
+    "subsector": (np.intp, ()),
+    "sector": (np.intp, ()),
     "weight": (np.float64, ()),          # real firms this agent stands for
     "employment": (np.float64, ()),      # workers per real firm
     "technology": (np.float64, ()),      # own technology A (what innovation improves)
@@ -34,14 +39,24 @@ FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
 }
 
 
+def _column(capacity: int, dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of shape (capacity, *shape). A field with a trailing shape (inventory by tier) is
+    stored tier-major and seen through a transpose, so that each tier's column is contiguous:
+    the mechanisms work tier by tier."""
+    return np.zeros((*shape[::-1], capacity), dtype=dtype).T
+
+
 class FirmTable:
-    """Columnar firm state with amortised growth and an alive mask."""
+    """Columnar firm state with amortised growth and an alive mask.
+
+    Firms join with `add` and leave with `remove`, which keep the cached `rows` current."""
 
     def __init__(self, capacity: int):
         self.capacity = max(int(capacity), 16)
         self.n = 0  # rows used (alive or not)
+        self._rows: np.ndarray | None = None  # cache of `rows`, reset by add and remove
         for name, (dtype, shape) in FIELDS.items():
-            setattr(self, name, np.zeros((self.capacity, *shape), dtype=dtype))
+            setattr(self, name, _column(self.capacity, dtype, shape))
         self.listed_month[:] = -1
         self.named[:] = -1
 
@@ -49,7 +64,7 @@ class FirmTable:
         new_cap = max(needed, int(self.capacity * 1.5) + 1)
         for name, (dtype, shape) in FIELDS.items():
             old = getattr(self, name)
-            arr = np.zeros((new_cap, *shape), dtype=dtype)
+            arr = _column(new_cap, dtype, shape)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
         self.listed_month[self.n:] = -1
@@ -65,18 +80,59 @@ class FirmTable:
         self.alive[rows] = True
         for name, value in values.items():
             getattr(self, name)[rows] = value
+        self._rows = None
         return rows
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Mark firms as exited; their rows keep their last state."""
+        self.alive[rows] = False
+        self._rows = None
 
     @property
     def rows(self) -> np.ndarray:
-        """Row indices of the firms alive now."""
-        return np.flatnonzero(self.alive[: self.n])
+        """Row indices of the firms alive now (read-only; computed once per change)."""
+        if self._rows is None:
+            self._rows = np.flatnonzero(self.alive[: self.n])
+            self._rows.flags.writeable = False
+        return self._rows
+
+    def take(self, rows: np.ndarray) -> "Live":
+        """Contiguous copies of every column at `rows`."""
+        return Live(self, rows)
 
     def view(self, name: str) -> np.ndarray:
         return getattr(self, name)[: self.n]
 
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in FIELDS)
+
+
+class Live:
+    """The state of a set of firms (usually those alive this month) as contiguous arrays, one
+    attribute per column of FirmTable. The model's mechanisms read and write these copies;
+    `store` writes changed columns back to the table."""
+
+    def __init__(self, table: FirmTable, rows: np.ndarray):
+        self.rows = rows
+        self.n = len(rows)
+        for name, (_, shape) in FIELDS.items():
+            if name == "alive":
+                continue
+            column = getattr(table, name)
+            if shape:  # tier-major like the table: gather each tier's contiguous column
+                column = np.stack([np.take(c, rows) for c in column.T]).T
+            else:
+                column = np.take(column, rows)
+            setattr(self, name, column)
+
+    def store(self, table: FirmTable, *names: str) -> None:
+        for name in names:
+            column, values = getattr(table, name), getattr(self, name)
+            if values.ndim == 2:
+                for c, v in zip(column.T, values.T):
+                    c[self.rows] = v
+            else:
+                column[self.rows] = values
 
 
 class Firm(mesa.Agent):

@@ -124,11 +124,13 @@ class ClusterModel(mesa.Model):
         """One month, in this order."""
         self.month += 1
         self.apply_rules_due()   # export-control rules dated this month
+        self.live = self.firms.take(self.firms.rows)  # this month's firms, gathered once
         self.supply_chips()      # stockpiles, domestic substitution, output caps
         self.produce()           # agglomeration, knowledge and caps -> value added and profits
         self.learn()             # R&D: innovation, imitation, knowledge spillover
         self.compete()           # selection, market growth, idiosyncratic shocks
         self.enter_and_exit()    # location choice of entrants, exit on losses
+        self.live = None
         self.datacollector.collect(self)
         for observe in self.observers:
             observe(self)
@@ -136,6 +138,8 @@ class ClusterModel(mesa.Model):
             self.running = False
 
     # ------------------------------------------------------------------ step parts
+    # Each part works on self.live (the firms alive at the start of the month, as contiguous
+    # arrays) and writes the columns it changes back to self.firms before it returns.
     def _apply_rules_up_to(self, month: int) -> None:
         ec = self.config.tree["export_controls"]
         while self._next_event < len(self.events) and self.events[self._next_event].month <= month:
@@ -159,25 +163,24 @@ class ClusterModel(mesa.Model):
         return self.firms.rows
 
     def supply_chips(self) -> None:
-        f, rows = self.firms, self._live()
-        ec, coop = self.config.tree["export_controls"], self.config["policy.international_cooperation"]
-        sub = f.subsector[rows]
+        v, ec = self.live, self.config.tree["export_controls"]
+        coop = self.config["policy.international_cooperation"]
         availability = export_controls.soften(self.controls.availability, coop)
-        listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= self.month)
-        avail = export_controls.firm_availability(availability, listed, ec["listed_availability"])
+        listed = (v.listed_month >= 0) & (v.listed_month <= self.month)
         self.domestic = export_controls.domestic_share(self.domestic_2020,
                                                        np.full(len(TIERS), self.learning))
-        dep = self.dependence[sub]
-        usable, f.inventory[rows] = export_controls.supply_step(
-            dep, self.domestic[sub], avail, f.inventory[rows], self.target_inventory,
+        avail = export_controls.firm_availability(availability, listed, ec["listed_availability"])
+        dep = self.dependence[v.subsector]
+        usable, v.inventory = export_controls.supply_step(
+            dep, self.domestic[v.subsector], avail, v.inventory, self.target_inventory,
             ec["restock_rate"])
-        f.output_cap[rows] = export_controls.output_cap(dep, usable)
+        v.output_cap = export_controls.output_cap(dep, usable)
+        v.store(self.firms, "inventory", "output_cap")
 
-    def _agglomeration_by_region(self, rows) -> np.ndarray:
-        f, p = self.firms, self.config.tree["agglomeration"]
-        jobs = np.bincount(f.region[rows], weights=f.weight[rows] * f.employment[rows],
-                           minlength=self.n_regions)
-        dens = agglomeration.density(jobs, self.area)
+    def _agglomeration_by_region(self, region, jobs) -> np.ndarray:
+        p = self.config.tree["agglomeration"]
+        dens = agglomeration.density(np.bincount(region, weights=jobs, minlength=self.n_regions),
+                                     self.area)
         g = agglomeration.factor(dens, self.density_reference, p["elasticity"], p["congestion"],
                                  p["congestion_exponent"], self.congestion_density)
         return g / self.agglomeration_norm
@@ -188,47 +191,51 @@ class ClusterModel(mesa.Model):
                                      self.month - self.start_month)
 
     def produce(self) -> None:
-        f, rows, p = self.firms, self._live(), self.config.tree
-        reg = f.region[rows]
-        self.agglomeration = self._agglomeration_by_region(rows)
+        v, p = self.live, self.config.tree
+        reg, sub = v.region, v.subsector
+        v.jobs = v.weight * v.employment  # real jobs; employment changes only in compete
+        self.agglomeration = self._agglomeration_by_region(reg, v.jobs)
         prod = production.labour_productivity(
-            f.technology[rows], f.knowledge[rows], p["spillover"]["knowledge_elasticity"],
+            v.technology, v.knowledge, p["spillover"]["knowledge_elasticity"],
             self.agglomeration[reg], self._infrastructure()[reg],
-            p["production"]["infrastructure_elasticity"], f.output_cap[rows])
-        f.productivity[rows] = prod
-        va = production.value_added(f.employment[rows], prod)
-        f.value_added[rows] = va
+            p["production"]["infrastructure_elasticity"], v.output_cap)
+        v.productivity = prod
+        va = production.value_added(v.employment, prod)
+        v.value_added = va
+        w_va = v.weight * va
         # direct loss: what chip caps take from this month's output, all else equal
-        capped = f.output_cap[rows] < 1
-        self.direct_loss_bn_yuan = float(np.sum(
-            (f.weight[rows] * va)[capped] * (1 / f.output_cap[rows][capped] - 1)))
-        wage = production.wage_per_worker(prod, f.employment[rows], f.weight[rows],
-                                          f.subsector[rows], self.n_subsectors,
+        capped = v.output_cap < 1
+        self.direct_loss_bn_yuan = float(np.sum(w_va[capped] * (1 / v.output_cap[capped] - 1)))
+        wage = production.wage_per_worker(prod, v.employment, v.weight, sub, self.n_subsectors,
                                           p["production"]["wage_share"])
-        rd_gross = self._rd_cost_gross(rows)
+        v.rd_now = self._rd_intensity_of(v.rd_intensity, v.listed_month)
+        rd_gross = v.rd_now * (va / self.va_ratio[sub])
         rd_net = rd_gross * (1 - p["policy"]["rd_subsidy_pct"] / 100)
-        f.net_worth[rows] += production.monthly_profit(va, f.employment[rows],
-                                                       wage[f.subsector[rows]], rd_net)
+        v.net_worth += production.monthly_profit(va, v.employment, wage[sub], rd_net)
+        v.store(self.firms, "productivity", "value_added", "net_worth")
         self._rd_gross = rd_gross
-        self.cumulative_chip_rd += self._chip_rd_this_month(rd_gross, rows)
+        chip_makers = v.sector == 0  # NBS 01, digital product manufacturing
+        self.cumulative_chip_rd += float(np.sum((v.weight * rd_gross)[chip_makers]))
         self.learning = export_controls.learning_index(
             self.cumulative_chip_rd, self.cumulative_chip_rd_2020,
             p["export_controls"]["learning_elasticity"])
 
         # national figures for this month
-        w = f.weight[rows]
-        self.core_va_bn_yuan = float(np.sum(w * va))
+        self.core_va_bn_yuan = float(np.sum(w_va))
         self.gdp_bn_yuan = self.inputs.gdp_by_month[self.month]
         self.core_va_share_gdp_pct = 100 * self.core_va_bn_yuan / self.gdp_bn_yuan
-        sub = f.subsector[rows]
         self.chip_self_sufficiency_pct = export_controls.self_sufficiency(
-            self.dependence[sub], self.domestic[sub], w * va)
+            self.dependence, self.domestic, np.bincount(sub, w_va, self.n_subsectors))
 
-    def _rd_intensity(self, rows) -> np.ndarray:
+    def _rd_intensity_of(self, rd_intensity, listed_month) -> np.ndarray:
         """R&D / revenue after the subsidy response and the Entity-List response."""
-        f, boost = self.firms, self.config["export_controls.listed_rd_boost_pct"] / 100
-        responded = (f.listed_month[rows] >= 0) & (self.month - f.listed_month[rows] >= 12)
-        return f.rd_intensity[rows] * self.rd_policy * np.where(responded, 1 + boost, 1.0)
+        boost = self.config["export_controls.listed_rd_boost_pct"] / 100
+        responded = (listed_month >= 0) & (self.month - listed_month >= 12)
+        return rd_intensity * self.rd_policy * np.where(responded, 1 + boost, 1.0)
+
+    def _rd_intensity(self, rows=None) -> np.ndarray:
+        rows = self._live() if rows is None else rows
+        return self._rd_intensity_of(self.firms.rd_intensity[rows], self.firms.listed_month[rows])
 
     def _rd_cost_gross(self, rows=None) -> np.ndarray:
         """Gross R&D spending per real firm this month, bn yuan."""
@@ -244,74 +251,75 @@ class ClusterModel(mesa.Model):
         return float(np.sum((f.weight[rows] * rd_gross)[chip_makers]))
 
     def learn(self) -> None:
-        f, rows, p = self.firms, self._live(), self.config.tree
-        sub, reg = f.subsector[rows], f.region[rows]
+        v, p = self.live, self.config.tree
+        sub, reg = v.subsector, v.region
         S = self.n_subsectors
         cell = reg * S + sub
-        rd_share = self._rd_intensity(rows) / self.va_ratio[sub]  # R&D / value added
+        rd_share = v.rd_now / self.va_ratio[sub]  # R&D / value added
         inn = p["innovation"]
-        f.technology[rows], _ = innovation.innovate(
-            self.rng, f.technology[rows], rd_share, inn["zeta"], inn["jump_low"],
+        v.technology, _ = innovation.innovate(
+            self.rng, v.technology, rd_share, inn["zeta"], inn["jump_low"],
             inn["jump_high"], inn["jump_beta_a"], inn["jump_beta_b"])
-        best = innovation.best_practice(f.technology[rows], cell, self.n_regions * S)
-        f.technology[rows], _ = innovation.imitate(
-            self.rng, f.technology[rows], best[cell], rd_share, inn["imitation_zeta"],
+        best = innovation.best_practice(v.technology, cell, self.n_regions * S)
+        v.technology, _ = innovation.imitate(
+            self.rng, v.technology, best[cell], rd_share, inn["imitation_zeta"],
             inn["imitation_share"])
         # knowledge: spillover from the reachable pool and the foreign frontier, plus own R&D
         sp = p["spillover"]
-        mass = np.bincount(cell, weights=f.weight[rows] * f.employment[rows],
-                           minlength=self.n_regions * S)
-        k_mass = np.bincount(cell, weights=f.weight[rows] * f.employment[rows] * f.knowledge[rows],
-                             minlength=self.n_regions * S)
+        mass = np.bincount(cell, weights=v.jobs, minlength=self.n_regions * S)
+        k_mass = np.bincount(cell, weights=v.jobs * v.knowledge, minlength=self.n_regions * S)
         k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
         pool = spillover.knowledge_pool(mass.reshape(-1, S), k_mean.reshape(-1, S),
                                         self.w_region, self.h_sector).ravel()
-        gamma = spillover.absorptive_capacity(self._rd_intensity(rows), sp["absorptive_lambda"])
+        gamma = spillover.absorptive_capacity(v.rd_now, sp["absorptive_lambda"])
         frontier = (1 + sp["frontier_growth_pct"] / 100) ** ((self.month - self.start_month) / 12)
         openness = export_controls.soften(self.controls.openness,
                                           p["policy"]["international_cooperation"])
-        gain = spillover.knowledge_gain(f.knowledge[rows], pool[cell], gamma, sp["strength"],
+        gain = spillover.knowledge_gain(v.knowledge, pool[cell], gamma, sp["strength"],
                                         frontier, openness, sp["foreign_strength"])
-        own = inn["knowledge_from_rd"] * rd_share * f.knowledge[rows]
-        f.knowledge[rows] += gain + own
+        own = inn["knowledge_from_rd"] * rd_share * v.knowledge
+        v.knowledge += gain + own
+        v.store(self.firms, "technology", "knowledge")
 
     def compete(self) -> None:
-        f, rows, p = self.firms, self._live(), self.config.tree
-        sub = f.subsector[rows]
-        jobs = f.weight[rows] * f.employment[rows]
-        growth = innovation.replicator_growth(f.productivity[rows], jobs, sub, self.n_subsectors,
+        v, p = self.live, self.config.tree
+        sub = v.subsector
+        growth = innovation.replicator_growth(v.productivity, v.jobs, sub, self.n_subsectors,
                                               p["innovation"]["selection"])
-        growth += self.trend_log_monthly[f.sector[rows]]
+        growth += self.trend_log_monthly[v.sector]
         median = np.zeros(self.n_subsectors)
         for s in np.unique(sub):
-            median[s] = np.median(f.employment[rows][sub == s])
+            median[s] = np.median(v.employment[sub == s])
         self.median_employment = median
         growth += innovation.size_scaled_shocks(
-            self.rng, f.employment[rows], median[sub], p["production"]["shock_sd"],
+            self.rng, v.employment, self.median_employment[sub], p["production"]["shock_sd"],
             p["production"]["shock_size_exponent"])
-        f.employment[rows] *= np.exp(growth)
-        f.age_months[rows] += 1
+        v.employment *= np.exp(growth)
+        v.age_months += 1
+        v.store(self.firms, "employment", "age_months")
 
     def enter_and_exit(self) -> None:
-        f, rows, p = self.firms, self._live(), self.config.tree
+        v, f, p = self.live, self.firms, self.config.tree
         ee = p["entry_exit"]
         # exit
-        relative = f.employment[rows] / np.maximum(self.median_employment[f.subsector[rows]], 1e-12)
-        out = entry_exit.exits(self.rng, f.net_worth[rows], ee["exit_hazard_pct"] / 100,
-                               exempt=f.named[rows] >= 0, relative_size=relative,
+        relative = v.employment / np.maximum(self.median_employment[v.subsector], 1e-12)
+        out = entry_exit.exits(self.rng, v.net_worth, ee["exit_hazard_pct"] / 100,
+                               exempt=v.named >= 0, relative_size=relative,
                                size_exponent=ee["exit_size_exponent"])
-        for r in rows[out]:
-            f.alive[r] = False
+        gone = v.rows[out]
+        f.remove(gone)
+        for r in gone:
             self.agent_of_row[r].remove()
             self.agent_of_row[r] = None
-        # entry
-        generic = rows[f.named[rows] < 0]
-        n_new = entry_exit.entrant_count(self.rng, len(generic), ee["entry_rate_pct"] / 100)
+        # entry, in proportion to the generic firms alive at the start of the month
+        n_new = entry_exit.entrant_count(self.rng, int(np.count_nonzero(v.named < 0)),
+                                         ee["entry_rate_pct"] / 100)
         if n_new == 0:
             return
-        rows = self._live()
+        stay = ~out
+        rows, sub_all, reg_all, w_all = v.rows[stay], v.subsector[stay], v.region[stay], v.weight[stay]
+        tech_all, k_all = v.technology[stay], v.knowledge[stay]
         S, R = self.n_subsectors, self.n_regions
-        sub_all, reg_all, w_all = f.subsector[rows], f.region[rows], f.weight[rows]
         counts = np.bincount(sub_all * R + reg_all, weights=w_all, minlength=S * R).reshape(S, R)
         sector_prob = counts.sum(1) / counts.sum()
         new_sub = self.rng.choice(S, size=n_new, p=sector_prob)
@@ -323,15 +331,13 @@ class ClusterModel(mesa.Model):
         new_reg = entry_exit.sample_categorical(self.rng, loc_prob, new_sub)
         # technology and knowledge from the entrant's cell (or its parent, for spin-offs)
         cell_all = reg_all * S + sub_all
-        jobs = w_all * f.employment[rows]
-        tech_cell = np.bincount(cell_all, jobs * f.technology[rows], R * S) / \
-            np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
-        k_cell = np.bincount(cell_all, jobs * f.knowledge[rows], R * S) / \
-            np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
-        sub_mean_tech = np.bincount(sub_all, jobs * f.technology[rows], S) / \
-            np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
-        sub_mean_k = np.bincount(sub_all, jobs * f.knowledge[rows], S) / \
-            np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
+        jobs = w_all * v.employment[stay]
+        cell_jobs = np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
+        sub_jobs = np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
+        tech_cell = np.bincount(cell_all, jobs * tech_all, R * S) / cell_jobs
+        k_cell = np.bincount(cell_all, jobs * k_all, R * S) / cell_jobs
+        sub_mean_tech = np.bincount(sub_all, jobs * tech_all, S) / sub_jobs
+        sub_mean_k = np.bincount(sub_all, jobs * k_all, S) / sub_jobs
         new_cell = new_reg * S + new_sub
         tech = np.where(tech_cell[new_cell] > 0, tech_cell[new_cell], sub_mean_tech[new_sub])
         know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
@@ -339,11 +345,11 @@ class ClusterModel(mesa.Model):
         if spin.any():
             for s in np.unique(new_sub[spin]):
                 idx = np.flatnonzero(spin & (new_sub == s))
-                pool = rows[sub_all == s]
-                parents = self.rng.choice(pool, size=len(idx), p=f.weight[pool] / f.weight[pool].sum())
-                new_reg[idx] = f.region[parents]
-                tech[idx] = f.technology[parents]
-                know[idx] = f.knowledge[parents]
+                pool = np.flatnonzero(sub_all == s)  # positions among the firms that stay
+                parents = self.rng.choice(pool, size=len(idx), p=w_all[pool] / w_all[pool].sum())
+                new_reg[idx] = reg_all[parents]
+                tech[idx] = tech_all[parents]
+                know[idx] = k_all[parents]
         sd = p["calibration"]["productivity_dispersion"]
         tech = tech * ee["entrant_productivity"] * np.exp(sd * self.rng.standard_normal(n_new)
                                                           - 0.5 * sd**2)
