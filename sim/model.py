@@ -169,12 +169,9 @@ class ClusterModel(mesa.Model):
         listed = (v.listed_month >= 0) & (v.listed_month <= self.month)
         self.domestic = export_controls.domestic_share(self.domestic_2020,
                                                        np.full(len(TIERS), self.learning))
-        avail = export_controls.firm_availability(availability, listed, ec["listed_availability"])
-        dep = self.dependence[v.subsector]
-        usable, v.inventory = export_controls.supply_step(
-            dep, self.domestic[v.subsector], avail, v.inventory, self.target_inventory,
-            ec["restock_rate"])
-        v.output_cap = export_controls.output_cap(dep, usable)
+        v.output_cap = export_controls.supply_by_group(
+            self.dependence, self.domestic, availability, ec["listed_availability"],
+            v.subsector, listed, v.inventory, self.target_inventory, ec["restock_rate"])
         v.store(self.firms, "inventory", "output_cap")
 
     def _agglomeration_by_region(self, region, jobs) -> np.ndarray:
