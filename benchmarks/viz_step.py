@@ -108,6 +108,7 @@ def in_browser(firms: int, steps: int, screenshot: str | None) -> dict:
             page.screenshot(path=screenshot)
         trouble = problems.summary()
     return {"click_to_redraw_s": stats(click_to_redraw),
+            "click_to_redraw_each_s": [round(t, 3) for t in click_to_redraw],
             "page_problems": None if trouble == "no problems" else trouble}
 
 

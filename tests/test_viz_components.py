@@ -128,3 +128,11 @@ def test_page_grid_places_every_component_without_overlap():
         assert C.MAX_HEIGHT_PX[name] <= cell["h"] * 30 + (cell["h"] - 1) * 10
     # other pages keep Mesa's own layout
     assert len(grid_layout(3)) == 3 and grid_layout(3)[0]["w"] == 6
+
+
+def test_value_axes_grow_in_coarse_steps():
+    """A growing series changes its axis (and so the figure's static part) seldom."""
+    assert C.nice_ceiling(7.3) == 10 and C.nice_ceiling(9.0) == 10 and C.nice_ceiling(9.4) == 15
+    assert C.nice_ceiling(0.42) == 0.5 and C.nice_ceiling(130) == 150
+    tops = [C.nice_ceiling(v) for v in np.linspace(7.3, 13.5, 200)]  # 2020 to 2025 at 11%/yr
+    assert len(set(tops)) == 2 and all(t >= v for t, v in zip(tops, np.linspace(7.3, 13.5, 200)))

