@@ -22,6 +22,19 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def median_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """np.median of `values` within each group (0 for an empty group). One stable sort by
+    group (a radix sort on 8-bit keys) instead of a boolean mask and a copy per group."""
+    order = np.argsort(group.astype(np.int8 if n_groups < 128 else np.int64), kind="stable")
+    counts = np.bincount(group, minlength=n_groups)
+    ends = np.cumsum(counts)
+    by_group = values[order]
+    out = np.zeros(n_groups)
+    for g in np.flatnonzero(counts):
+        out[g] = np.median(by_group[ends[g] - counts[g]:ends[g]], overwrite_input=True)
+    return out
+
+
 class ClusterModel(mesa.Model):
     """Firms in named clusters; one step is one calendar month.
 
@@ -284,10 +297,7 @@ class ClusterModel(mesa.Model):
         growth = innovation.replicator_growth(v.productivity, v.jobs, sub, self.n_subsectors,
                                               p["innovation"]["selection"])
         growth += self.trend_log_monthly[v.sector]
-        median = np.zeros(self.n_subsectors)
-        for s in np.unique(sub):
-            median[s] = np.median(v.employment[sub == s])
-        self.median_employment = median
+        self.median_employment = median_by_group(v.employment, sub, self.n_subsectors)
         growth += innovation.size_scaled_shocks(
             self.rng, v.employment, self.median_employment[sub], p["production"]["shock_sd"],
             p["production"]["shock_size_exponent"])
