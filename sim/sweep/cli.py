@@ -73,16 +73,24 @@ def describe(exp, design_size: int) -> str:
     return "\n".join(lines)
 
 
+def check_experiment(path) -> int:
+    """Validate an experiment file and print its design (also for `clustersim validate`)."""
+    from sim.sweep.designs import build_design
+    from sim.sweep.experiment import load_experiment
+
+    exp = load_experiment(path)
+    print(describe(exp, len(build_design(exp))))
+    return 0
+
+
 def cmd_sweep(args) -> int:
     from sim.sweep import runner
-    from sim.sweep.designs import build_design
     from sim.sweep.experiment import load_experiment
     from sim.sweep.store import DirectoryError
 
-    exp = load_experiment(args.experiment)
     if args.check:
-        print(describe(exp, len(build_design(exp))))
-        return 0
+        return check_experiment(args.experiment)
+    exp = load_experiment(args.experiment)
     for flag in ("workers", "dask_local"):
         n = getattr(args, flag)
         if n is not None and n < 1:

@@ -224,8 +224,16 @@ class DaskBackend:
                                         processes=True, dashboard_address=None)
             self.client = Client(self.cluster)
         self.executor = self.client.get_executor(pure=False)
-        self.slots = max(1, sum(self.client.nthreads().values()))
+        self._slots, self._asked = 1, -1e9
         return self
+
+    @property
+    def slots(self) -> int:
+        """Worker threads, asked again every few seconds: a cluster may scale up or down."""
+        if time.monotonic() - self._asked > 5:
+            self._slots = max(1, sum(self.client.nthreads().values()))
+            self._asked = time.monotonic()
+        return self._slots
 
     def submit(self, fn, *args):
         return self.executor.submit(fn, *args)
@@ -308,7 +316,6 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                       failed_before=store.failed_before)
     queue = deque(jobs)
     inflight: dict = {}
-    limit = 2 * backend.slots
     t0 = time.perf_counter()
 
     def record(outcomes: list[Outcome]) -> None:
@@ -325,6 +332,7 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
 
     try:
         while queue or inflight:
+            limit = 2 * backend.slots
             while queue and len(inflight) < limit:
                 if queue[0].alone and inflight:
                     break
