@@ -281,4 +281,6 @@ def test_a_run_that_kills_its_worker_even_alone_is_recorded_failed(tmp_path):
     assert set(runs[runs["point"] == 1]["status"]) == {"failed"}
     assert set(runs[runs["point"] != 1]["status"]) == {"ok"}
     assert runs[runs["point"] == 1]["error"].str.contains("retried alone").all()
+    for rid in runs[runs["point"] == 1]["run_id"]:
+        assert "process died" in (tmp_path / "out" / "errors" / f"{rid}.txt").read_text()
     assert summary.failed == 2 and summary.ok == 4 and summary.retried >= 2

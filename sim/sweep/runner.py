@@ -333,13 +333,12 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
     try:
         while queue or inflight:
             limit = 2 * backend.slots
-            while queue and len(inflight) < limit:
-                if queue[0].alone and inflight:
-                    break
+            # a suspect runs with nothing else in flight, so a death can be pinned on it
+            while (queue and len(inflight) < limit and
+                   not any(j.alone for j in inflight.values()) and
+                   not (queue[0].alone and inflight)):
                 job = queue.popleft()
                 inflight[backend.submit(run_job, job, kinds)] = job
-                if job.alone:
-                    break
             done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
             broken: list[Job] = []
             for fut in done:
@@ -350,8 +349,9 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                 elif backend.is_broken(exc):
                     broken.append(job)
                 elif backend.is_worker_death(exc):
-                    msg = _message(exc)
-                    record([Outcome(failed_row(job, rid, r, s, "worker died: " + msg, kinds))
+                    msg = "worker died: " + _message(exc)
+                    record([Outcome(failed_row(job, rid, r, s, msg, kinds), None,
+                                    msg + "\n(no Python traceback: the worker process died)\n")
                             for rid, r, s in job.runs])
                 else:
                     raise exc
@@ -367,10 +367,11 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                 retry = []
                 for job in broken:
                     if job.alone:
-                        record([Outcome(failed_row(
-                            job, rid, r, s, "worker process died while running this run "
-                            "(it was retried alone and killed its worker again)", kinds))
-                            for rid, r, s in job.runs])
+                        msg = ("worker process died while running this run (it was retried "
+                               "alone and killed its worker again)")
+                        record([Outcome(failed_row(job, rid, r, s, msg, kinds), None,
+                                        msg + "\n(no Python traceback: the process died)\n")
+                                for rid, r, s in job.runs])
                         continue
                     for run in job.runs:  # retry one run per job to find the culprit
                         retry.append(Job(job.base, job.point, job.values, [run], job.years,
