@@ -80,7 +80,7 @@ class ClusterModel(mesa.Model):
             for name in ("technology", "value_added", "net_worth"):
                 init.columns[name] = init.columns[name] * factor
         rows = self.firms.add(len(init.columns["region"]), **init.columns)
-        self.agent_of_row: list[Firm | None] = [Firm(self, int(r)) for r in rows]
+        self.agent_of_row: list[Firm | None] = Firm.create_batch(self, rows)
         self.density_reference = init.density_reference
         self.agglomeration_norm = init.agglomeration_norm
         self.congestion_density = init.congestion_density
@@ -315,8 +315,8 @@ class ClusterModel(mesa.Model):
                                size_exponent=ee["exit_size_exponent"])
         gone = v.rows[out]
         f.remove(gone)
+        Firm.remove_batch(self, [self.agent_of_row[r] for r in gone])
         for r in gone:
-            self.agent_of_row[r].remove()
             self.agent_of_row[r] = None
         # entry, in proportion to the generic firms alive at the start of the month
         n_new = entry_exit.entrant_count(self.rng, int(np.count_nonzero(v.named < 0)),
@@ -369,7 +369,7 @@ class ClusterModel(mesa.Model):
             weight=self.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
             rd_intensity=sector_rd, net_worth=ee["initial_net_worth_months"] * expected_va,
             output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0))
-        self.agent_of_row.extend(Firm(self, int(r)) for r in new_rows)
+        self.agent_of_row.extend(Firm.create_batch(self, new_rows))
 
     # ------------------------------------------------------------------ read-outs
     @property
