@@ -86,12 +86,16 @@ def in_browser(firms: int, steps: int, screenshot: str | None) -> dict:
 
     images = ",".join(f".clustersim-panel-{n} img" for n in PANELS)
     sources = f"() => Array.from(document.querySelectorAll('{images}')).map(i => i.src)"
-    changed = ("prev => { const now = Array.from(document.querySelectorAll('" + images +
+    # checked on every animation frame (Playwright's locator waits back off to 500 ms between
+    # checks, which would round the times up)
+    changed = ("([prev, n]) => { const now = Array.from(document.querySelectorAll('" + images +
                "')).map(i => i.src); return now.length === prev.length && "
-               "now.every((s, k) => s !== prev[k] && s !== '') }")
+               "now.every((s, k) => s !== prev[k] && s !== '') && "
+               "document.body.innerText.split('\\n').some(l => l.trim() === 'Time: ' + n || "
+               "l.trim() === 'Time: ' + n + '.0') }")
     click_to_redraw = []
     with (clustersim_viz_server("--firms", str(firms)) as server,
-          chromium_page(viewport=(1440, 1880)) as (page, problems)):
+          chromium_page(viewport=(1440, 1720)) as (page, problems)):
         page.goto(server.url)
         wait_for_step_counter(page, 0)
         page.locator(".clustersim-panel-map img").wait_for(state="visible")
@@ -100,8 +104,7 @@ def in_browser(firms: int, steps: int, screenshot: str | None) -> dict:
             before = page.evaluate(sources)
             t0 = time.perf_counter()
             click_button(page, "Step")
-            wait_for_step_counter(page, n)
-            page.wait_for_function(changed, arg=before, timeout=30_000)
+            page.wait_for_function(changed, arg=[before, n], polling="raf", timeout=30_000)
             click_to_redraw.append(time.perf_counter() - t0)
         if screenshot:
             page.wait_for_timeout(500)

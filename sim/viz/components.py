@@ -658,7 +658,7 @@ class SizesPanel(Panel):
     def draw_static(self) -> None:
         m = self.model
         lo, hi, ylo = self._key_now = self.layout_key()
-        ax = self.ax = self.axes((0.15, 0.15, 0.82, 0.63))
+        ax = self.ax = self.axes((0.16, 0.15, 0.81, 0.63))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
@@ -674,7 +674,7 @@ class SizesPanel(Panel):
         s0, p0 = ccdf(*m.initial_sizes)
         start = ax.step(s0, p0, color="#b0b0b0", linewidth=1.4, where="post")[0]
         ax.set_xlabel("employees per firm", fontsize=8.5, color=INK)
-        ax.set_ylabel("share of firms at least\nthis size", fontsize=8.5, color=INK)
+        ax.set_ylabel("share of firms\nthis size or larger", fontsize=8.5, color=INK)
         ax.legend([start, Line2D([], [], color="#2b6cb0", linewidth=1.6),
                    Line2D([], [], color=TARGET_COLOUR, linestyle="--", linewidth=1.0)],
                   [f"start ({m.config['run.start']})", "now",

@@ -24,9 +24,9 @@ SCENARIO_DIR = REPO / "scenarios"
 ENV_SCENARIO = "CLUSTERSIM_VIZ_SCENARIO"
 ENV_FIRMS = "CLUSTERSIM_VIZ_FIRMS"
 
-# Step + redraw stays well under 0.5 s at this size (benchmarks/viz_step.py, docs/viz.md); the
-# firm-size distribution and the cluster sizes are already smooth at a few thousand agents.
-DEFAULT_FIRMS = 3000
+# The baseline scenario's run.firms, so the page runs the model `clustersim run` runs; a Step
+# with its redraw takes about 0.1 s of CPU at this size (benchmarks/viz_step.py, docs/viz.md).
+DEFAULT_FIRMS = 10_000
 
 # slider name -> (scenario key, label); units and meaning: sim/parameters.py, docs/viz.md
 SLIDERS: dict[str, tuple[str, str]] = {
