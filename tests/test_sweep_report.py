@@ -121,14 +121,15 @@ def test_morris_sweep_of_the_model_ranks_sector_growth_above_designation(tmp_pat
     """The whole chain on the model: sector-03 trend growth moves the share far more than the
     attractiveness boost of designated clusters (tiny runs, common seeds)."""
     exp = tmp_path / "morris.yaml"
-    exp.write_text(f"scenario: {BASE}\nfixed: {{run.firms: 300, run.end: 2022-12, "
-                   "target.year: 2022}\ndesign: morris\nsamples: 4\nseeds: common\n"
+    # 1,000 agents and two seeds: at 300 agents a single seed can turn the effect around
+    exp.write_text(f"scenario: {BASE}\nfixed: {{run.firms: 1000, run.end: 2023-12, "
+                   "target.year: 2023}\ndesign: morris\nsamples: 4\nseeds: common\n"
                    "parameters:\n  production.trend_growth_pct.03: {min: 5, max: 20}\n"
-                   "  policy.designation_boost: {min: 0, max: 0.6}\nreplicates: 1\n")
+                   "  policy.designation_boost: {min: 0, max: 0.6}\nreplicates: 2\n")
     out = tmp_path / "out"
     assert main(["sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"]) == 0
     assert main(["report", str(out), "--quiet"]) == 0
-    m = pd.read_csv(out / "report" / "morris_share_2022_pct.csv").set_index("parameter")
+    m = pd.read_csv(out / "report" / "morris_share_2023_pct.csv").set_index("parameter")
     growth, boost = m.loc["production.trend_growth_pct.03"], m.loc["policy.designation_boost"]
-    assert growth["mu"] > 0.3  # faster software growth raises the 2022 share
-    assert growth["mu_star"] > 3 * boost["mu_star"]
+    assert growth["mu"] > 0.5  # faster software growth raises the 2023 share (pp over range)
+    assert growth["mu_star"] > 10 * boost["mu_star"]

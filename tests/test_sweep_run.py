@@ -284,3 +284,18 @@ def test_a_run_that_kills_its_worker_even_alone_is_recorded_failed(tmp_path):
     for rid in runs[runs["point"] == 1]["run_id"]:
         assert "process died" in (tmp_path / "out" / "errors" / f"{rid}.txt").read_text()
     assert summary.failed == 2 and summary.ok == 4 and summary.retried >= 2
+
+
+def test_workers_that_cannot_start_exit_2_and_write_nothing(grid, tmp_path):
+    # a program read from standard input cannot be re-imported by the fork server's workers,
+    # so every worker dies at start: no run is to blame, and none is recorded failed
+    exp, _ = grid
+    out = tmp_path / "never"
+    script = ("import sys\nfrom sim.cli import main\n"
+              f"sys.exit(main(['sweep', {str(exp)!r}, '--out', {str(out)!r}, '--quiet']))\n")
+    proc = subprocess.run([sys.executable, "-"], input=script, cwd=ROOT, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 2
+    assert "local worker processes cannot start" in proc.stderr
+    assert "run it from a file" in proc.stderr
+    assert not out.exists()

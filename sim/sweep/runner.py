@@ -178,8 +178,25 @@ class LocalBackend:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.sweep.runner", "sim.runner"])
         self._new = lambda: ProcessPoolExecutor(self.workers, mp_context=ctx)
-        self.pool = self._new()
+        self.pool = None
+        try:
+            self._start()
+        except BackendError:
+            self.__exit__()
+            raise
         return self
+
+    def _start(self) -> None:
+        """A new pool whose workers answer: if they die before any run, no run is to blame."""
+        self.pool = self._new()
+        try:
+            self.pool.submit(os.getpid).result(timeout=300)
+        except (BrokenProcessPool, TimeoutError) as exc:
+            main = getattr(sys.modules["__main__"], "__file__", None)
+            hint = ("; workers re-import the main program, which Python read from "
+                    f"{main}: run it from a file" if main and not os.path.exists(main) else "")
+            raise BackendError(f"local worker processes cannot start ({exc or 'timed out'})"
+                               f"{hint}; results recorded so far are kept") from None
 
     def submit(self, fn, *args):
         return self.pool.submit(fn, *args)
@@ -192,10 +209,11 @@ class LocalBackend:
 
     def restart(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self.pool = self._new()
+        self._start()
 
     def __exit__(self, *exc):
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
         os.environ.clear()
         os.environ.update(self._environ)
 
@@ -333,14 +351,22 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
     try:
         while queue or inflight:
             limit = 2 * backend.slots
+            broken: list[Job] = []
+            pool_broke = False
             # a suspect runs with nothing else in flight, so a death can be pinned on it
             while (queue and len(inflight) < limit and
                    not any(j.alone for j in inflight.values()) and
                    not (queue[0].alone and inflight)):
                 job = queue.popleft()
-                inflight[backend.submit(run_job, job, kinds)] = job
+                try:
+                    inflight[backend.submit(run_job, job, kinds)] = job
+                except Exception as exc:  # the pool broke since the last look
+                    if not backend.is_broken(exc):
+                        raise
+                    queue.appendleft(job)  # it never ran: no strike against it
+                    pool_broke = True
+                    break
             done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
-            broken: list[Job] = []
             for fut in done:
                 job = inflight.pop(fut)
                 exc = fut.exception()
@@ -355,7 +381,7 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                             for rid, r, s in job.runs])
                 else:
                     raise exc
-            if broken:
+            if broken or pool_broke:
                 # every job in flight on a broken pool ends; keep the ones that finished
                 for fut in wait(list(inflight)).done:
                     job = inflight.pop(fut)
