@@ -227,6 +227,8 @@ def load_experiment(path: str | Path) -> Experiment:
             param_kind(key, base)
         except KeyError as exc:
             raise fail(f"fixed.{key}", exc.args[0]) from None
+        if key.startswith("data.") and isinstance(value, str) and value != "builtin":
+            value = str(path.resolve().parent / value)  # absolute: workers may run elsewhere
         apply_value(base, key, value)
         base.origin[key] = (str(path), _line(lines, f"fixed.{key}"))
     try:
@@ -366,7 +368,7 @@ def _parse_parameters(node, design, base, path, lines, fail) -> list[ParamSpec]:
             values = [coerce(kind, v) for v in spec]
             if key.startswith("data.") and kind == "str":  # paths relative to this file
                 values = [v if v == "builtin" or not isinstance(v, str) else
-                          os.path.normpath(path.parent / v) for v in values]
+                          os.path.normpath(path.resolve().parent / v) for v in values]
             for i, v in enumerate(values):
                 _check_value(base, key, v, f"{where}.{i}", path, lines)
             specs.append(ParamSpec(key, line, kind, values=values))
