@@ -18,12 +18,16 @@ def success_probability(rd_share, zeta):
 
 
 def innovate(rng, technology, rd_share, zeta, low, high, a, b):
-    """Returns (new technology, innovated mask)."""
+    """Returns (new technology, innovated mask). Only the few firms whose R&D succeeds this
+    month (a few percent) draw a productivity jump: Beta draws are slow."""
     n = len(technology)
-    success = rng.random(n) < success_probability(rd_share, zeta)
-    jump = low + (high - low) * rng.beta(a, b, n)
-    gain = np.where(success, np.maximum(jump, 0.0), 0.0)
-    return technology * np.exp(gain), success & (jump > 0)
+    winners = np.flatnonzero(rng.random(n) < success_probability(rd_share, zeta))
+    jump = low + (high - low) * rng.beta(a, b, len(winners))
+    new = technology.copy()
+    new[winners] *= np.exp(np.maximum(jump, 0.0))
+    improved = np.zeros(n, dtype=bool)
+    improved[winners[jump > 0]] = True
+    return new, improved
 
 
 def best_practice(technology, cell, n_cells):
