@@ -227,6 +227,10 @@ def test_another_experiment_on_the_same_directory_is_refused(grid, tmp_path, cap
     assert "--restart" in err and len(st.read_runs(out)) == 1
     assert sweep(other, "--out", out, "--restart") == 0
     assert len(st.read_runs(out)) == 2
+    with st.DirLock(out):  # a sweep still writing there
+        assert sweep(other, "--out", out, "--workers", 1) == 2
+    assert "another sweep is writing" in capsys.readouterr().err
+    assert len(st.read_manifest(out)["sessions"]) == 1  # the refused one left no trace
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("mine")

@@ -435,10 +435,10 @@ def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_
     root = Path(root)
     digest = exp.content_hash()
     manifest_path = root / "manifest.json"
-    if root.exists() and any(root.iterdir()):
-        if not manifest_path.exists():
-            raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
-                                    "manifest.json); choose another --out")
+    if st.is_foreign(root):
+        raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
+                                "manifest.json); choose another --out")
+    if manifest_path.exists():
         old = st.read_manifest(root)
         if old.get("experiment_hash") != digest:
             if not restart:
@@ -526,7 +526,11 @@ def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
     from tqdm import tqdm
 
     design = build_design(exp)
-    with backend:  # a cluster that cannot start or be reached leaves DIR untouched
+    if st.is_foreign(root):  # checked before the lock file goes in
+        raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
+                                "manifest.json); choose another --out")
+    # a cluster that cannot start or be reached leaves DIR untouched
+    with backend, st.DirLock(root):
         prepare(exp, design, root, restart, backend.name, list(argv))
         store = st.Store(root, exp, flush_seconds=flush_seconds).open()
         try:
@@ -542,5 +546,5 @@ def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
                 summary = execute(exp, design, store, backend, progress)
         finally:
             store.close()
-    finish_manifest(root, summary)
+        finish_manifest(root, summary)
     return summary

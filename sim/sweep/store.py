@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from sim.sweep.experiment import Experiment
 
+LOCK_NAME = ".lock"
 ID_COLUMNS = ["run_id", "point", "replicate", "seed", "status", "error"]
 PART_RE = re.compile(r"^part-(\d{6})\.parquet$")
 ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
@@ -101,7 +102,6 @@ class Store:
         self.series: list[pd.DataFrame] = []
         self.tracebacks: list[tuple[str, str]] = []
         self.last_flush = time.monotonic()
-        self._lock = None
         self.done: set[str] = set()
         self.failed_before = 0
 
@@ -109,13 +109,6 @@ class Store:
     def open(self) -> "Store":
         for d in (self.runs_dir, self.series_dir, self.errors_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.root / ".lock", "w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise DirectoryError(f"{self.root}: another sweep is writing to this directory")
-            raise
         for d in (self.runs_dir, self.series_dir, self.errors_dir):
             for tmp in d.glob(".*.tmp"):  # a part being written when a run was killed
                 tmp.unlink()
@@ -149,10 +142,6 @@ class Store:
 
     def close(self) -> None:
         self.flush()
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
 
     # ---------------------------------------------------------------- writing
     def add(self, row: dict, series: pd.DataFrame | None = None,
@@ -185,6 +174,38 @@ class Store:
         _write_atomic(pa.Table.from_pylist(self.rows, schema=self.schema), self.runs_dir / name)
         self.seq += 1
         self.rows, self.series, self.tracebacks = [], [], []
+
+
+class DirLock:
+    """One sweep at a time per directory (an advisory lock the kernel drops if we die)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.fh = None
+
+    def __enter__(self) -> "DirLock":
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.root / LOCK_NAME, "w")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self.fh.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise DirectoryError(f"{self.root}: another sweep is writing to this "
+                                     "directory") from None
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def is_foreign(root: Path) -> bool:
+    """A non-empty directory that no sweep made: never write into it."""
+    root = Path(root)
+    return (root.exists() and not (root / "manifest.json").exists() and
+            any(p.name != LOCK_NAME for p in root.iterdir()))
 
 
 # -------------------------------------------------------------------- reading
