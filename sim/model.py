@@ -22,17 +22,27 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def median_by_group(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """np.median of `values` within each group (0 for an empty group). One stable sort by
-    group (a radix sort on 8-bit keys) instead of a boolean mask and a copy per group."""
-    order = np.argsort(group.astype(np.int8 if n_groups < 128 else np.int64), kind="stable")
-    counts = np.bincount(group, minlength=n_groups)
-    ends = np.cumsum(counts)
-    by_group = values[order]
-    out = np.zeros(n_groups)
-    for g in np.flatnonzero(counts):
-        out[g] = np.median(by_group[ends[g] - counts[g]:ends[g]], overwrite_input=True)
-    return out
+class GroupIndex:
+    """Positions of a set of firms sorted by a small integer group (sub-sector): one stable
+    sort (numpy's radix sort on 8-bit keys), after which each group is a contiguous slice,
+    in increasing position order, of `order`."""
+
+    def __init__(self, group: np.ndarray, n_groups: int):
+        self.order = np.argsort(group.astype(np.int8 if n_groups < 128 else np.int64),
+                                kind="stable")
+        self.ends = np.cumsum(np.bincount(group, minlength=n_groups))
+        self.starts = self.ends - np.bincount(group, minlength=n_groups)
+
+    def members(self, g: int) -> np.ndarray:
+        return self.order[self.starts[g]:self.ends[g]]
+
+    def median(self, values: np.ndarray) -> np.ndarray:
+        """np.median of `values` within each group (0 for an empty group)."""
+        by_group = values[self.order]
+        out = np.zeros(len(self.ends))
+        for g in np.flatnonzero(self.ends > self.starts):
+            out[g] = np.median(by_group[self.starts[g]:self.ends[g]], overwrite_input=True)
+        return out
 
 
 class ClusterModel(mesa.Model):
@@ -264,7 +274,7 @@ class ClusterModel(mesa.Model):
         v, p = self.live, self.config.tree
         sub, reg = v.subsector, v.region
         S = self.n_subsectors
-        cell = reg * S + sub
+        cell = v.cell = reg * S + sub
         rd_share = v.rd_now / self.va_ratio[sub]  # R&D / value added
         inn = p["innovation"]
         v.technology, _ = innovation.innovate(
@@ -297,7 +307,8 @@ class ClusterModel(mesa.Model):
         growth = innovation.replicator_growth(v.productivity, v.jobs, sub, self.n_subsectors,
                                               p["innovation"]["selection"])
         growth += self.trend_log_monthly[v.sector]
-        self.median_employment = median_by_group(v.employment, sub, self.n_subsectors)
+        v.by_subsector = GroupIndex(sub, self.n_subsectors)
+        self.median_employment = v.by_subsector.median(v.employment)
         growth += innovation.size_scaled_shocks(
             self.rng, v.employment, self.median_employment[sub], p["production"]["shock_sd"],
             p["production"]["shock_size_exponent"])
@@ -323,11 +334,12 @@ class ClusterModel(mesa.Model):
                                          ee["entry_rate_pct"] / 100)
         if n_new == 0:
             return
+        # Firms that exit keep their positions in these arrays with weight zero: a bincount
+        # adds exactly 0.0 for them, so every sum equals the sum over the firms that stay.
         stay = ~out
-        rows, sub_all, reg_all, w_all = v.rows[stay], v.subsector[stay], v.region[stay], v.weight[stay]
-        tech_all, k_all = v.technology[stay], v.knowledge[stay]
         S, R = self.n_subsectors, self.n_regions
-        counts = np.bincount(sub_all * R + reg_all, weights=w_all, minlength=S * R).reshape(S, R)
+        w_stay = v.weight * stay
+        counts = np.ascontiguousarray(np.bincount(v.cell, w_stay, R * S).reshape(R, S).T)
         sector_prob = counts.sum(1) / counts.sum()
         new_sub = self.rng.choice(S, size=n_new, p=sector_prob)
         attract = policy.attractiveness(self.attractiveness_2020, self.inputs.designated,
@@ -337,14 +349,14 @@ class ClusterModel(mesa.Model):
         loc_prob = entry_exit.location_probabilities(attract, counts, self.pull)
         new_reg = entry_exit.sample_categorical(self.rng, loc_prob, new_sub)
         # technology and knowledge from the entrant's cell (or its parent, for spin-offs)
-        cell_all = reg_all * S + sub_all
-        jobs = w_all * v.employment[stay]
-        cell_jobs = np.maximum(np.bincount(cell_all, jobs, R * S), 1e-300)
-        sub_jobs = np.maximum(np.bincount(sub_all, jobs, S), 1e-300)
-        tech_cell = np.bincount(cell_all, jobs * tech_all, R * S) / cell_jobs
-        k_cell = np.bincount(cell_all, jobs * k_all, R * S) / cell_jobs
-        sub_mean_tech = np.bincount(sub_all, jobs * tech_all, S) / sub_jobs
-        sub_mean_k = np.bincount(sub_all, jobs * k_all, S) / sub_jobs
+        jobs = v.weight * v.employment * stay
+        jobs_tech, jobs_k = jobs * v.technology, jobs * v.knowledge
+        cell_jobs = np.maximum(np.bincount(v.cell, jobs, R * S), 1e-300)
+        sub_jobs = np.maximum(np.bincount(v.subsector, jobs, S), 1e-300)
+        tech_cell = np.bincount(v.cell, jobs_tech, R * S) / cell_jobs
+        k_cell = np.bincount(v.cell, jobs_k, R * S) / cell_jobs
+        sub_mean_tech = np.bincount(v.subsector, jobs_tech, S) / sub_jobs
+        sub_mean_k = np.bincount(v.subsector, jobs_k, S) / sub_jobs
         new_cell = new_reg * S + new_sub
         tech = np.where(tech_cell[new_cell] > 0, tech_cell[new_cell], sub_mean_tech[new_sub])
         know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
@@ -352,11 +364,13 @@ class ClusterModel(mesa.Model):
         if spin.any():
             for s in np.unique(new_sub[spin]):
                 idx = np.flatnonzero(spin & (new_sub == s))
-                pool = np.flatnonzero(sub_all == s)  # positions among the firms that stay
-                parents = self.rng.choice(pool, size=len(idx), p=w_all[pool] / w_all[pool].sum())
-                new_reg[idx] = reg_all[parents]
-                tech[idx] = tech_all[parents]
-                know[idx] = k_all[parents]
+                pool = v.by_subsector.members(s)
+                pool = pool[stay[pool]]  # the sub-sector's firms that stay, in row order
+                parents = self.rng.choice(pool, size=len(idx),
+                                          p=v.weight[pool] / v.weight[pool].sum())
+                new_reg[idx] = v.region[parents]
+                tech[idx] = v.technology[parents]
+                know[idx] = v.knowledge[parents]
         sd = p["calibration"]["productivity_dispersion"]
         tech = tech * ee["entrant_productivity"] * np.exp(sd * self.rng.standard_normal(n_new)
                                                           - 0.5 * sd**2)
