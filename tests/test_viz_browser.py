@@ -115,4 +115,22 @@ def test_page_steps_and_rebuilds_offline(tmp_path):
             wait_for_step_counter(page, n)
         assert wait_for_text(page, ".clustersim-date", "2020-03") == "2020-03"
         assert text_of(page, ".clustersim-share") != share_mar  # another seed, another economy
+
+        # Play runs month after month until paused
+        click_button(page, "\u25b6")
+        page.wait_for_function(  # each month shows for a moment only: read it every frame
+            "() => { const m = document.body.innerText.match(/Time: (\\d+)/);"
+            " return m !== null && Number(m[1]) >= 6 }", polling="raf", timeout=60_000)
+        click_button(page, "\u275a\u275a")
+        page.get_by_role("button", name="Step", exact=True).wait_for(state="visible")
+        date, previous = text_of(page, ".clustersim-date"), None
+        for _ in range(20):  # a month under way when Pause was clicked may still finish
+            page.wait_for_timeout(400)
+            date, previous = text_of(page, ".clustersim-date"), date
+            if date == previous:
+                break
+        assert re.fullmatch(r"2020-(0[6-9]|1[0-2])", date)
+        page.wait_for_timeout(800)  # paused: no further month (playing adds one every 0.15 s)
+        assert text_of(page, ".clustersim-date") == date
+        assert page.get_by_role("button", name="Step", exact=True).is_enabled()
         problems.assert_clean()

