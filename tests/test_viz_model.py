@@ -9,8 +9,8 @@ from mesa.visualization import Slider
 from mesa.visualization import solara_viz
 
 from sim.scenario import ScenarioError, load_scenario
-from sim.viz.model import (SCENARIO_DIR, SLIDERS, VizModel, build_config, coerce_seed,
-                           scenario_files)
+from sim.viz.model import (SCENARIO_DIR, SLIDERS, VizModel, build_config, check_scenarios,
+                           coerce_seed, scenario_files)
 
 FIRMS = 600
 
@@ -53,6 +53,16 @@ def test_scenario_picker_lists_every_scenario_file(tmp_path):
     mine.write_text("extends: " + str(SCENARIO_DIR / "baseline.yaml") + "\nname: mine\n")
     assert scenario_files(extra=mine)[str(mine.resolve())] == mine.resolve()
     assert VizModel(scenario_file=str(mine), firms=FIRMS).config.name == "mine"
+
+
+def test_a_scenario_file_that_does_not_load_is_left_out_with_its_reason(tmp_path):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(f"extends: {SCENARIO_DIR / 'baseline.yaml'}\nname: good\n")
+    bad.write_text("name: bad\nexport_controls:\n  severty: 0.5\n")
+    ok, problems = check_scenarios(scenario_files(directory=tmp_path))
+    assert list(ok) == ["good.yaml"]
+    assert list(problems) == ["bad.yaml"]
+    assert "bad.yaml:3: export_controls.severty: unknown key" in problems["bad.yaml"]
 
 
 def test_sliders_set_their_parameters_and_none_keeps_the_file():
@@ -122,5 +132,5 @@ def test_solaraviz_can_rebuild_the_model_from_the_page_inputs():
     assert rebuilt.seed == 8 and rebuilt.config["export_controls.severity"] == 0.5
     # the inputs start at the scenario's values
     assert params["severity"].value == 1.0 and params["seed"]["value"] == "42"
-    assert params["scenario_file"]["values"] == list(scenario_files())
+    assert params["scenario_file"]["values"] == list(check_scenarios(scenario_files())[0])
     assert Path(SCENARIO_DIR / params["scenario_file"]["value"]).exists()

@@ -15,7 +15,7 @@ from mesa.visualization import solara_viz
 
 from sim.viz import components as C
 from sim.viz.model import (DEFAULT_FIRMS, ENV_FIRMS, SLIDERS, VizModel, build_config,
-                           default_scenario_path, scenario_files)
+                           check_scenarios, default_scenario_path, scenario_files)
 
 # slider -> (min, max, step); ranges cover the literature values quoted in sim/parameters.py
 SLIDER_RANGES = {
@@ -56,7 +56,8 @@ def model_params(start=None) -> dict:
     """The page's inputs, starting at the values of scenario file `start`."""
     start = default_scenario_path() if start is None else start
     base = build_config(start)
-    files = scenario_files(extra=start)
+    files, problems = check_scenarios(scenario_files(extra=start))
+    C.NOTICES[:] = [f"Not in the scenario list, it does not load: {p}" for p in problems.values()]
     start_name = next(name for name, path in files.items() if path == start.resolve())
     params: dict = {
         "scenario_file": {"type": "Select", "value": start_name, "values": list(files),

@@ -775,6 +775,11 @@ SectorsChart = _chart("sectors")
 SizesChart = _chart("sizes")
 
 
+# Page-level messages shown under the headline figures (set by app.py: e.g. a scenario file
+# left out of the picker because it does not load).
+NOTICES: list[str] = []
+
+
 @solara.component
 def Summary(model: VizModel):
     """The date and the headline figures, and what is being run."""
@@ -812,6 +817,9 @@ def Summary(model: VizModel):
                     f"{text}. Changed model parameters apply on Reset.",
                     classes=["clustersim-settings"],
                     style={"font-size": "12px", "color": MUTED, "padding-top": "4px"})
+        for notice in NOTICES:
+            solara.Text(notice, classes=["clustersim-notice"],
+                        style={"font-size": "12px", "color": TARGET_COLOUR})
     return main
 
 

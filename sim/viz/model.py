@@ -52,6 +52,19 @@ def scenario_files(directory: Path = SCENARIO_DIR, extra: Path | None = None) ->
     return files
 
 
+def check_scenarios(files: dict[str, Path]) -> tuple[dict[str, Path], dict[str, str]]:
+    """(files that load, {file: problem} for those that do not), so that the picker offers only
+    files a Reset can run and the page can say why the others are missing."""
+    ok, bad = {}, {}
+    for name, path in files.items():
+        try:
+            load_scenario(path)
+            ok[name] = path
+        except ScenarioError as exc:
+            bad[name] = str(exc)
+    return ok, bad
+
+
 def default_scenario_path() -> Path:
     """The file `clustersim viz` was started with, else scenarios/baseline.yaml."""
     named = os.environ.get(ENV_SCENARIO)
@@ -212,5 +225,5 @@ class VizModel(ClusterModel):
         return self.date if self.started else f"{self.start_label} (not started)"
 
 
-__all__ = ["VizModel", "coerce_seed", "scenario_files", "build_config", "SLIDERS",
+__all__ = ["VizModel", "coerce_seed", "scenario_files", "check_scenarios", "build_config", "SLIDERS",
            "DEFAULT_FIRMS", "History"]
