@@ -131,6 +131,9 @@ def test_solaraviz_can_rebuild_the_model_from_the_page_inputs():
     rebuilt = type(m)(**kwargs)
     assert rebuilt.seed == 8 and rebuilt.config["export_controls.severity"] == 0.5
     # the inputs start at the scenario's values
-    assert params["severity"].value == 1.0 and params["seed"]["value"] == "42"
+    base = load_scenario(SCENARIO_DIR / "baseline.yaml")
+    for name, (key, _) in SLIDERS.items():
+        assert params[name].value == base[key]
+    assert params["seed"]["value"] == str(base["run.seed"])
     assert params["scenario_file"]["values"] == list(check_scenarios(scenario_files())[0])
     assert Path(SCENARIO_DIR / params["scenario_file"]["value"]).exists()

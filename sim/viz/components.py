@@ -195,7 +195,7 @@ class Panel:
             return png_bytes(self.canvas)
 
     # shared pieces ------------------------------------------------------------
-    def axes(self, rect) -> "object":
+    def axes(self, rect):
         ax = self.fig.add_axes(rect)
         style_axes(ax)
         return ax
