@@ -1,0 +1,369 @@
+"""The model's firm rules written the conventional Mesa way: the like-for-like reference for
+benchmarks/scale.py.
+
+Each firm is a `RefFirm(mesa.Agent)` that keeps its own state in plain Python attributes and
+applies the rules of sim/mechanisms/ to itself, one agent at a time, when the model calls
+`self.agents.shuffle_do(...)`. The model computes the cluster-level aggregates (agglomeration
+by region, knowledge pools, wages, selection means, best practice, median sizes) with loops
+over its agents and handles entry, as a conventional Mesa model would.
+
+A month has the same order of events as ClusterModel.step. Three rules need a figure over all
+firms of the same month (the wage and the selection mean from this month's productivity; the
+best practice that imitators copy, after this month's innovations), so the month runs in
+stages, the usual Mesa idiom for that:
+
+    model    export-control rules due; aggregates from the firms as they start the month
+    firms    shuffle_do("produce"):  chip supply, output cap, productivity, value added
+    model    wages and selection means by sub-sector; national figures
+    firms    shuffle_do("step"):     profit, R&D, innovation, knowledge, selection and shocks
+    model    best practice by cluster x sub-sector; learning curve of domestic chips
+    firms    shuffle_do("imitate"):  imitation; exit
+    model    entry; DataCollector
+
+Same population: the reference starts from the initial state of ClusterModel(config, seed,
+firms) (population, 2020 level calibration, fixed tables), copied firm by firm. Per-firm
+random draws come from the model's stdlib `random` (Mesa's seeded `self.random`), so a run
+is a different realisation of the same process; with the stochastic parts switched off both
+models compute the same numbers up to rounding (tests/test_reference_agreement.py).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import mesa
+import numpy as np
+
+from sim.inputs import TIERS
+from sim.mechanisms import agglomeration, export_controls, policy, spillover
+from sim.mechanisms.entry_exit import location_probabilities
+from sim.model import ClusterModel, month_label
+from sim.mechanisms.production import THOUSAND_YUAN_YEAR_TO_BN_MONTH as TO_BN_MONTH
+
+
+class RefFirm(mesa.Agent):
+    """A firm (standing for `weight` real firms) that holds and updates its own state."""
+
+    def __init__(self, model, region, subsector, sector, weight, employment, technology,
+                 knowledge, rd_intensity, net_worth, inventory, age_months=0, listed_month=-1,
+                 named=-1, productivity=0.0, value_added=0.0, output_cap=1.0):
+        super().__init__(model)
+        self.region, self.subsector, self.sector = region, subsector, sector
+        self.weight, self.employment = weight, employment
+        self.technology, self.knowledge = technology, knowledge
+        self.rd_intensity, self.net_worth = rd_intensity, net_worth
+        self.inventory = list(inventory)  # months of critical use, by tier
+        self.age_months, self.listed_month, self.named = age_months, listed_month, named
+        self.productivity, self.value_added, self.output_cap = productivity, value_added, output_cap
+        self.rd_share = 0.0
+
+    def produce(self) -> None:
+        """Chip supply and stockpile, output cap, productivity and value added."""
+        m = self.model
+        listed = 0 <= self.listed_month <= m.month
+        avail = m.listed_availability if listed else m.availability
+        dom, dep = m.domestic[self.subsector], m.dependence[self.subsector]
+        cap = 1.0
+        for t in range(m.n_tiers):
+            supply = dom[t] + (1.0 - dom[t]) * avail[t]
+            short = 1.0 - supply if dep[t] > 0 else 0.0
+            stock = self.inventory[t]
+            draw = min(stock, short)
+            usable = min(supply + draw, 1.0)
+            stock -= draw
+            if short <= 1e-12:  # restock only while imports cover current use
+                stock += m.restock_rate * max(m.target_inventory - stock, 0.0)
+            self.inventory[t] = stock
+            cap = min(cap, 1.0 - dep[t] * (1.0 - usable))
+        self.output_cap = cap
+        self.productivity = (self.technology * self.knowledge ** m.theta
+                             * m.agglomeration[self.region] * m.infra_phi[self.region] * cap)
+        self.value_added = self.employment * self.productivity * TO_BN_MONTH
+
+    def step(self) -> None:
+        """Profit and R&D; innovation; knowledge; selection, trend and shocks."""
+        m, s = self.model, self.subsector
+        responded = self.listed_month >= 0 and m.month - self.listed_month >= 12
+        rd = self.rd_intensity * m.rd_policy * (m.listed_rd_factor if responded else 1.0)
+        rd_gross = rd * (self.value_added / m.va_ratio[s])
+        self.net_worth += (self.value_added - self.employment * m.wage[s] * TO_BN_MONTH
+                           - rd_gross * m.rd_net_share)
+        if self.sector == 0:  # NBS 01 firms' R&D drives the domestic-chip learning curve
+            m.chip_rd_month += self.weight * rd_gross
+        # innovation (K+S): success with probability 1 - exp(-zeta rd), Beta jump if better
+        self.rd_share = rd / m.va_ratio[s]
+        if self.random.random() < 1.0 - math.exp(-m.zeta * self.rd_share):
+            jump = m.jump_low + m.jump_range * self.random.betavariate(m.beta_a, m.beta_b)
+            if jump > 0:
+                self.technology *= math.exp(jump)
+        # knowledge: spillover from the reachable pool and the foreign frontier, own R&D
+        k = self.knowledge
+        gamma = 1.0 - math.exp(-m.absorptive_lambda * rd)
+        gain = (m.spill_strength * gamma * max(0.0, m.pool[self.region * m.n_subsectors + s] - k)
+                + m.foreign_strength * gamma * m.openness * max(0.0, m.frontier - k))
+        self.knowledge = k + (gain + m.knowledge_from_rd * self.rd_share * k)
+        # selection (replicator), sector trend, size-scaled shock
+        growth = m.selection * (self.productivity / max(m.mean_productivity[s], 1e-300) - 1.0)
+        growth += m.trend[self.sector]
+        scale = min(m.shock_sd * (max(self.employment, 1e-12) / m.median[s]) ** -m.shock_beta,
+                    0.5)
+        growth += scale * self.random.gauss(0.0, 1.0) - 0.5 * scale ** 2
+        self.employment *= math.exp(growth)
+        self.age_months += 1
+
+    def imitate(self) -> None:
+        """Imitation of the cell's best practice; exit on losses or by the size-scaled hazard."""
+        m = self.model
+        if self.random.random() < 1.0 - math.exp(-m.imitation_zeta * self.rd_share):
+            best = m.best[self.region * m.n_subsectors + self.subsector]
+            self.technology += m.imitation_share * max(best - self.technology, 0.0)
+        annual = m.exit_hazard
+        if m.exit_size_exponent:
+            relative = self.employment / max(m.median[self.subsector], 1e-12)
+            annual = min(annual * max(relative, 1e-12) ** -m.exit_size_exponent,
+                         min(4 * m.exit_hazard, 1.0))
+        hazard = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
+        if self.net_worth < 0.0 or (self.named < 0 and self.random.random() < hazard):
+            self.remove()
+
+
+class ReferenceModel(mesa.Model):
+    """Conventional-Mesa twin of ClusterModel (same config, seed and firm count)."""
+
+    def __init__(self, config, seed: int | None = None, firms: int | None = None, inputs=None):
+        seed = int(config["run.seed"] if seed is None else seed)
+        super().__init__(rng=seed)
+        # the same initial population, calibration and fixed tables as the array model
+        twin = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+        p = config.tree
+        self.config, self.inputs = config, twin.inputs
+        self.start_month, self.end_month, self.month = twin.start_month, twin.end_month, twin.month
+        self.n_regions, self.n_subsectors, self.n_tiers = twin.n_regions, twin.n_subsectors, len(TIERS)
+        self.dependence = twin.dependence.tolist()
+        self.dependence_array, self.domestic_2020 = twin.dependence, twin.domestic_2020
+        self.va_ratio = twin.va_ratio.tolist()
+        self.trend = twin.trend_log_monthly.tolist()
+        self.w_region, self.h_sector = twin.w_region, twin.h_sector
+        self.area, self.pull = twin.area, twin.pull
+        self.attractiveness_2020, self.designated = twin.attractiveness_2020, twin.inputs.designated
+        self.designation_month = twin.designation_month
+        self.density_reference, self.agglomeration_norm = twin.density_reference, twin.agglomeration_norm
+        self.congestion_density, self.infrastructure_2020 = twin.congestion_density, twin.infrastructure_2020
+        self.target_inventory, self.entrant_weight = twin.target_inventory, twin.entrant_weight
+        self.controls, self.events, self._next_event = twin.controls, twin.events, twin._next_event
+        self.named_ids = list(twin.inputs.named_firms["firm_id"])
+        self.cumulative_chip_rd = twin.cumulative_chip_rd
+        self.cumulative_chip_rd_2020 = twin.cumulative_chip_rd_2020
+        self.learning = twin.learning
+        self.sector_rd = (twin.inputs.sectors["rd_intensity_pct"].to_numpy(float) / 100).tolist()
+        self.subsector_sector = twin.inputs.subsector_sector.tolist()
+        # parameters as plain numbers
+        ec, inn, sp, ee, prod = (p["export_controls"], p["innovation"], p["spillover"],
+                                 p["entry_exit"], p["production"])
+        self.restock_rate, self.listed_share = ec["restock_rate"], ec["listed_availability"]
+        self.listed_rd_factor = 1 + ec["listed_rd_boost_pct"] / 100
+        self.learning_elasticity, self.severity = ec["learning_elasticity"], ec["severity"]
+        self.theta, self.phi = sp["knowledge_elasticity"], prod["infrastructure_elasticity"]
+        self.wage_share, self.rd_policy = prod["wage_share"], twin.rd_policy
+        self.rd_net_share = 1 - p["policy"]["rd_subsidy_pct"] / 100
+        self.zeta, self.jump_low = inn["zeta"], inn["jump_low"]
+        self.jump_range = inn["jump_high"] - inn["jump_low"]
+        self.beta_a, self.beta_b = inn["jump_beta_a"], inn["jump_beta_b"]
+        self.imitation_zeta, self.imitation_share = inn["imitation_zeta"], inn["imitation_share"]
+        self.knowledge_from_rd, self.selection = inn["knowledge_from_rd"], inn["selection"]
+        self.absorptive_lambda, self.spill_strength = sp["absorptive_lambda"], sp["strength"]
+        self.foreign_strength, self.frontier_growth = sp["foreign_strength"], sp["frontier_growth_pct"]
+        self.shock_sd, self.shock_beta = prod["shock_sd"], prod["shock_size_exponent"]
+        self.exit_hazard, self.exit_size_exponent = ee["exit_hazard_pct"] / 100, ee["exit_size_exponent"]
+        self.entry_rate, self.spinoff_share = ee["entry_rate_pct"] / 100, ee["spinoff_share"]
+        self.entrant_productivity, self.entrant_size = ee["entrant_productivity"], ee["entrant_size"]
+        self.initial_net_worth_months = ee["initial_net_worth_months"]
+        self.productivity_dispersion = p["calibration"]["productivity_dispersion"]
+        self.cooperation = p["policy"]["international_cooperation"]
+        # the firms, one agent each, in the twin's row order
+        f, rows = twin.firms, twin.firms.rows
+        columns = {name: getattr(f, name)[rows].tolist() for name in (
+            "region", "subsector", "sector", "weight", "employment", "technology", "knowledge",
+            "rd_intensity", "net_worth", "inventory", "age_months", "listed_month", "named",
+            "productivity", "value_added", "output_cap")}
+        for i in range(len(rows)):
+            RefFirm(self, **{name: values[i] for name, values in columns.items()})
+        del twin, columns
+
+        self.core_va_bn_yuan = self.gdp_bn_yuan = self.core_va_share_gdp_pct = 0.0
+        self.chip_self_sufficiency_pct = self.direct_loss_bn_yuan = 0.0
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
+            "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
+            "employment": "employment", "chip_self_sufficiency_pct": "chip_self_sufficiency_pct",
+            "direct_loss_bn_yuan": "direct_loss_bn_yuan",
+        })
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        self.month += 1
+        self.apply_rules_due()
+        self.start_month_aggregates()
+        self.agents.shuffle_do("produce")
+        self.production_aggregates()
+        self.agents.shuffle_do("step")
+        self.innovation_aggregates()
+        self.agents.shuffle_do("imitate")
+        self.enter()
+        self.datacollector.collect(self)
+        if self.month >= self.end_month:
+            self.running = False
+
+    def apply_rules_due(self) -> None:
+        while self._next_event < len(self.events) and self.events[self._next_event].month <= self.month:
+            ev = self.events[self._next_event]
+            self.controls = export_controls.apply_rule(self.controls, ev.avail, ev.foreign_knowledge,
+                                                       self.severity, ev.direction)
+            listed = {self.named_ids.index(i) for i in ev.entity_list_add if i in self.named_ids}
+            for firm in self.agents:
+                if firm.named in listed and firm.listed_month < 0:
+                    firm.listed_month = ev.month
+            self._next_event += 1
+
+    def start_month_aggregates(self) -> None:
+        R, S = self.n_regions, self.n_subsectors
+        region_jobs, mass, k_mass = [0.0] * R, [0.0] * (R * S), [0.0] * (R * S)
+        sizes = [[] for _ in range(S)]
+        self.generic_firms = 0
+        for firm in self.agents:
+            jobs = firm.weight * firm.employment
+            cell = firm.region * S + firm.subsector
+            region_jobs[firm.region] += jobs
+            mass[cell] += jobs
+            k_mass[cell] += jobs * firm.knowledge
+            sizes[firm.subsector].append(firm.employment)
+            self.generic_firms += firm.named < 0
+        self.median = [statistics.median(x) if x else 0.0 for x in sizes]
+        a = self.config.tree["agglomeration"]
+        g = agglomeration.factor(agglomeration.density(region_jobs, self.area),
+                                 self.density_reference, a["elasticity"], a["congestion"],
+                                 a["congestion_exponent"], self.congestion_density)
+        self.agglomeration = (g / self.agglomeration_norm).tolist()
+        self.infrastructure = policy.infrastructure(
+            self.infrastructure_2020, self.config["policy.infrastructure_growth_pct"],
+            self.month - self.start_month)
+        self.infra_phi = (self.infrastructure ** self.phi).tolist()
+        mass, k_mass = np.array(mass), np.array(k_mass)
+        k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
+        self.pool = spillover.knowledge_pool(mass.reshape(R, S), k_mean.reshape(R, S),
+                                             self.w_region, self.h_sector).ravel().tolist()
+        availability = export_controls.soften(self.controls.availability, self.cooperation)
+        self.availability = availability.tolist()
+        self.listed_availability = [self.listed_share * x for x in self.availability]
+        self.domestic_array = export_controls.domestic_share(
+            self.domestic_2020, np.full(self.n_tiers, self.learning))
+        self.domestic = self.domestic_array.tolist()
+        self.frontier = (1 + self.frontier_growth / 100) ** ((self.month - self.start_month) / 12)
+        self.openness = export_controls.soften(self.controls.openness, self.cooperation)
+        self.chip_rd_month = 0.0
+
+    def production_aggregates(self) -> None:
+        S = self.n_subsectors
+        jobs, output, va = [0.0] * S, [0.0] * S, [0.0] * S
+        core = loss = 0.0
+        for firm in self.agents:
+            s, j = firm.subsector, firm.weight * firm.employment
+            jobs[s] += j
+            output[s] += j * firm.productivity
+            w_va = firm.weight * firm.value_added
+            va[s] += w_va
+            core += w_va
+            if firm.output_cap < 1:
+                loss += w_va * (1 / firm.output_cap - 1)
+        self.wage = [self.wage_share * output[s] / max(jobs[s], 1e-12) for s in range(S)]
+        self.mean_productivity = [output[s] / max(jobs[s], 1e-300) for s in range(S)]
+        self.core_va_bn_yuan, self.direct_loss_bn_yuan = core, loss
+        self.gdp_bn_yuan = self.inputs.gdp_by_month[self.month]
+        self.core_va_share_gdp_pct = 100 * core / self.gdp_bn_yuan
+        self.chip_self_sufficiency_pct = export_controls.self_sufficiency(
+            self.dependence_array, self.domestic_array, np.array(va))
+
+    def innovation_aggregates(self) -> None:
+        best = [0.0] * (self.n_regions * self.n_subsectors)
+        for firm in self.agents:
+            cell = firm.region * self.n_subsectors + firm.subsector
+            best[cell] = max(best[cell], firm.technology)
+        self.best = best
+        self.cumulative_chip_rd += self.chip_rd_month
+        self.learning = export_controls.learning_index(
+            self.cumulative_chip_rd, self.cumulative_chip_rd_2020, self.learning_elasticity)
+
+    def enter(self) -> None:
+        """Entrants: sector by current firm shares, location by the generalised Polya urn,
+        a share of them spin-offs of an incumbent of their sub-sector (entry_exit.py)."""
+        rng = self.random
+        expected = self.generic_firms * self.entry_rate / 12.0
+        n_new = int(math.floor(expected))
+        n_new += rng.random() < expected - n_new
+        if n_new == 0:
+            return
+        R, S = self.n_regions, self.n_subsectors
+        counts = np.zeros((S, R))
+        jobs, jobs_tech, jobs_k = [0.0] * (R * S), [0.0] * (R * S), [0.0] * (R * S)
+        sub_jobs, sub_tech, sub_k = [0.0] * S, [0.0] * S, [0.0] * S
+        pools = [[] for _ in range(S)]
+        for firm in self.agents:
+            s, cell = firm.subsector, firm.region * S + firm.subsector
+            counts[s, firm.region] += firm.weight
+            j = firm.weight * firm.employment
+            jobs[cell] += j
+            jobs_tech[cell] += j * firm.technology
+            jobs_k[cell] += j * firm.knowledge
+            sub_jobs[s] += j
+            sub_tech[s] += j * firm.technology
+            sub_k[s] += j * firm.knowledge
+            pools[s].append(firm)
+        sector_prob = (counts.sum(1) / counts.sum()).tolist()
+        attract = policy.attractiveness(self.attractiveness_2020, self.designated,
+                                        self.config["policy.designation_boost"],
+                                        self.month >= self.designation_month)
+        attract = attract * self.infrastructure / self.infrastructure_2020
+        loc_prob = location_probabilities(attract, counts, self.pull).tolist()
+        sd = self.productivity_dispersion
+        for _ in range(n_new):
+            s = rng.choices(range(S), weights=sector_prob)[0]
+            r = rng.choices(range(R), weights=loc_prob[s])[0]
+            cell = r * S + s
+            tech = jobs_tech[cell] / max(jobs[cell], 1e-300)
+            know = jobs_k[cell] / max(jobs[cell], 1e-300)
+            if tech <= 0:
+                tech = sub_tech[s] / max(sub_jobs[s], 1e-300)
+            if know <= 0:
+                know = sub_k[s] / max(sub_jobs[s], 1e-300)
+            if rng.random() < self.spinoff_share:
+                parent = rng.choices(pools[s], weights=[f.weight for f in pools[s]])[0]
+                r, tech, know = parent.region, parent.technology, parent.knowledge
+            tech = tech * self.entrant_productivity * math.exp(sd * rng.gauss(0.0, 1.0)
+                                                               - 0.5 * sd ** 2)
+            emp = max(self.entrant_size * self.median[s], 1.0)
+            dep = self.dependence[s]
+            RefFirm(self, region=r, subsector=s, sector=self.subsector_sector[s],
+                    weight=self.entrant_weight, employment=emp, technology=tech,
+                    knowledge=know * 0.9, rd_intensity=self.sector_rd[s],
+                    net_worth=self.initial_net_worth_months * emp * tech * TO_BN_MONTH,
+                    inventory=[self.target_inventory if d > 0 else 0.0 for d in dep])
+
+    # ------------------------------------------------------------------ read-outs
+    @property
+    def date(self) -> str:
+        return month_label(self.month)
+
+    @property
+    def real_firms(self) -> float:
+        return sum(firm.weight for firm in self.agents)
+
+    @property
+    def employment(self) -> float:
+        return sum(firm.weight * firm.employment for firm in self.agents)
+
+    def run(self) -> "ReferenceModel":
+        while self.running and self.month < self.end_month:
+            self.step()
+        return self
+
