@@ -4,9 +4,8 @@ As in Starsim, every state is a numpy array with spare capacity that grows by ha
 overflows it; an exited firm keeps its row (alive=False), so entry and exit never reshuffle
 memory and every mechanism works on whole arrays. Each `Firm` agent knows only its row.
 
-Indexing a column with the live rows copies it, so a month gathers each column once into a
-`Live` set of contiguous arrays (`FirmTable.take`), the mechanisms work on those, and each
-changed column is written back once (`Live.store`).
+The model's month reads and updates these columns in place through the one-pass (numba) forms
+of the mechanisms, visiting the live rows in order (see ClusterModel.step).
 """
 
 from __future__ import annotations
@@ -47,8 +46,8 @@ FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
 
 def _column(capacity: int, dtype, shape: tuple[int, ...]) -> np.ndarray:
     """Zeros of shape (capacity, *shape). A field with a trailing shape (inventory by tier) is
-    stored tier-major and seen through a transpose, so that each tier's column is contiguous:
-    the mechanisms work tier by tier."""
+    stored tier-major and seen through a transpose: FirmTable.inventory[row, tier] as before,
+    and FirmTable.inventory.T the contiguous (tiers, capacity) storage the supply kernel reads."""
     return np.zeros((*shape[::-1], capacity), dtype=dtype).T
 
 
@@ -102,43 +101,11 @@ class FirmTable:
             self._rows.flags.writeable = False
         return self._rows
 
-    def take(self, rows: np.ndarray) -> "Live":
-        """Contiguous copies of every column at `rows`."""
-        return Live(self, rows)
-
     def view(self, name: str) -> np.ndarray:
         return getattr(self, name)[: self.n]
 
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in FIELDS)
-
-
-class Live:
-    """The state of a set of firms (usually those alive this month) as contiguous arrays, one
-    attribute per column of FirmTable. The model's mechanisms read and write these copies;
-    `store` writes changed columns back to the table."""
-
-    def __init__(self, table: FirmTable, rows: np.ndarray):
-        self.rows = rows
-        self.n = len(rows)
-        for name, (_, shape) in FIELDS.items():
-            if name == "alive":
-                continue
-            column = getattr(table, name)
-            if shape:  # tier-major like the table: gather each tier's contiguous column
-                column = np.stack([np.take(c, rows) for c in column.T]).T
-            else:
-                column = np.take(column, rows)
-            setattr(self, name, column)
-
-    def store(self, table: FirmTable, *names: str) -> None:
-        for name in names:
-            column, values = getattr(table, name), getattr(self, name)
-            if values.ndim == 2:
-                for c, v in zip(column.T, values.T):
-                    c[self.rows] = v
-            else:
-                column[self.rows] = values
 
 
 class Firm(mesa.Agent):

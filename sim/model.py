@@ -7,8 +7,11 @@ The rules themselves are in sim/mechanisms/, one module each.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import mesa
 import numpy as np
+from numba import njit
 
 from sim.firms import FirmTable, Firm
 from sim.inputs import TIERS, Inputs, load_inputs
@@ -43,6 +46,45 @@ class GroupIndex:
         for g in np.flatnonzero(self.ends > self.starts):
             out[g] = np.median(by_group[self.starts[g]:self.ends[g]], overwrite_input=True)
         return out
+
+
+@njit(cache=True)
+def _take_stock(rows, region, subsector, weight, employment, knowledge, named, n_subsectors,
+                sub_out, size_out, cell_out, region_jobs, mass, k_mass):
+    """Per firm at `rows`: its sub-sector, employment and cluster x sub-sector cell; summed in
+    row order (as np.bincount): jobs by region, jobs and jobs x knowledge by cell. Returns the
+    number of generic (unnamed) firms."""
+    generic = 0
+    for i in range(len(rows)):
+        r = rows[i]
+        s, reg = subsector[r], region[r]
+        cell = reg * n_subsectors + s
+        sub_out[i], size_out[i], cell_out[i] = s, employment[r], cell
+        jobs = weight[r] * employment[r]
+        region_jobs[reg] += jobs
+        mass[cell] += jobs
+        k_mass[cell] += jobs * knowledge[r]
+        generic += named[r] < 0
+    return generic
+
+
+@njit(cache=True)
+def _entry_sums(rows, stay, cell, subsector, weight, employment, technology, knowledge,
+                counts, cell_jobs, cell_tech, cell_k, sub_jobs, sub_tech, sub_k):
+    """Sums over the firms that stay, in row order: weights by cell; jobs, jobs x technology
+    and jobs x knowledge by cell and by sub-sector."""
+    for i in range(len(rows)):
+        if not stay[i]:
+            continue
+        r, c, s = rows[i], cell[i], subsector[i]
+        counts[c] += weight[r]
+        jobs = weight[r] * employment[r]
+        cell_jobs[c] += jobs
+        cell_tech[c] += jobs * technology[r]
+        cell_k[c] += jobs * knowledge[r]
+        sub_jobs[s] += jobs
+        sub_tech[s] += jobs * technology[r]
+        sub_k[s] += jobs * knowledge[r]
 
 
 class ClusterModel(mesa.Model):
@@ -147,13 +189,13 @@ class ClusterModel(mesa.Model):
         """One month, in this order."""
         self.month += 1
         self.apply_rules_due()   # export-control rules dated this month
-        self.live = self.firms.take(self.firms.rows)  # this month's firms, gathered once
+        self.take_stock()        # the firms alive now and what the month's rules need of them
         self.supply_chips()      # stockpiles, domestic substitution, output caps
         self.produce()           # agglomeration, knowledge and caps -> value added and profits
         self.learn()             # R&D: innovation, imitation, knowledge spillover
         self.compete()           # selection, market growth, idiosyncratic shocks
         self.enter_and_exit()    # location choice of entrants, exit on losses
-        self.live = None
+        self.now = None
         self.datacollector.collect(self)
         for observe in self.observers:
             observe(self)
@@ -161,8 +203,10 @@ class ClusterModel(mesa.Model):
             self.running = False
 
     # ------------------------------------------------------------------ step parts
-    # Each part works on self.live (the firms alive at the start of the month, as contiguous
-    # arrays) and writes the columns it changes back to self.firms before it returns.
+    # The rules are the functions of sim/mechanisms/; the month applies them to the firms alive
+    # at its start (self.now.rows) through their one-pass forms (*_rows, compiled by numba),
+    # which read and update the columns of self.firms in place. Sums over firms run in row
+    # order, like np.bincount, and transcendental functions stay with numpy.
     def _apply_rules_up_to(self, month: int) -> None:
         ec = self.config.tree["export_controls"]
         while self._next_event < len(self.events) and self.events[self._next_event].month <= month:
@@ -185,23 +229,35 @@ class ClusterModel(mesa.Model):
     def _live(self) -> np.ndarray:
         return self.firms.rows
 
+    def take_stock(self) -> None:
+        """Aggregates from the firms as they start the month: jobs by region, employment mass
+        and knowledge by cluster x sub-sector, the median size of each sub-sector."""
+        f, rows = self.firms, self.firms.rows
+        R, S = self.n_regions, self.n_subsectors
+        now = self.now = SimpleNamespace(rows=rows, n=len(rows))
+        now.subsector, now.size, now.cell = (np.empty(len(rows), np.intp), np.empty(len(rows)),
+                                             np.empty(len(rows), np.intp))
+        now.region_jobs, now.mass, now.k_mass = np.zeros(R), np.zeros(R * S), np.zeros(R * S)
+        now.generic = _take_stock(rows, f.region, f.subsector, f.weight, f.employment,
+                                  f.knowledge, f.named, S, now.subsector, now.size, now.cell,
+                                  now.region_jobs, now.mass, now.k_mass)
+        now.by_subsector = GroupIndex(now.subsector, S)
+        self.median_employment = now.by_subsector.median(now.size)
+
     def supply_chips(self) -> None:
-        v, ec = self.live, self.config.tree["export_controls"]
+        f, ec = self.firms, self.config.tree["export_controls"]
         coop = self.config["policy.international_cooperation"]
-        availability = export_controls.soften(self.controls.availability, coop)
-        listed = (v.listed_month >= 0) & (v.listed_month <= self.month)
         self.domestic = export_controls.domestic_share(self.domestic_2020,
                                                        np.full(len(TIERS), self.learning))
-        v.output_cap = export_controls.supply_by_group(
-            self.dependence, self.domestic, availability, ec["listed_availability"],
-            v.subsector, listed, v.inventory, self.target_inventory, ec["restock_rate"])
-        v.store(self.firms, "inventory", "output_cap")
+        export_controls.supply_by_group(
+            self.dependence, self.domestic, export_controls.soften(self.controls.availability, coop),
+            ec["listed_availability"], ec["restock_rate"], self.target_inventory,
+            self.now.rows, f.subsector, f.listed_month, self.month, f.inventory.T, f.output_cap)
 
-    def _agglomeration_by_region(self, region, jobs) -> np.ndarray:
+    def _agglomeration_by_region(self, region_jobs) -> np.ndarray:
         p = self.config.tree["agglomeration"]
-        dens = agglomeration.density(np.bincount(region, weights=jobs, minlength=self.n_regions),
-                                     self.area)
-        g = agglomeration.factor(dens, self.density_reference, p["elasticity"], p["congestion"],
+        g = agglomeration.factor(agglomeration.density(region_jobs, self.area),
+                                 self.density_reference, p["elasticity"], p["congestion"],
                                  p["congestion_exponent"], self.congestion_density)
         return g / self.agglomeration_norm
 
@@ -211,31 +267,29 @@ class ClusterModel(mesa.Model):
                                      self.month - self.start_month)
 
     def produce(self) -> None:
-        v, p = self.live, self.config.tree
-        reg, sub = v.region, v.subsector
-        v.jobs = v.weight * v.employment  # real jobs; employment changes only in compete
-        self.agglomeration = self._agglomeration_by_region(reg, v.jobs)
-        prod = production.labour_productivity(
-            v.technology, v.knowledge, p["spillover"]["knowledge_elasticity"],
-            self.agglomeration[reg], self._infrastructure()[reg],
-            p["production"]["infrastructure_elasticity"], v.output_cap)
-        v.productivity = prod
-        va = production.value_added(v.employment, prod)
-        v.value_added = va
-        w_va = v.weight * va
+        f, now, p = self.firms, self.now, self.config.tree
+        S, n = self.n_subsectors, self.now.n
+        self.agglomeration = self._agglomeration_by_region(now.region_jobs)
+        k_theta = np.take(f.knowledge, now.rows) ** p["spillover"]["knowledge_elasticity"]
+        infra_phi = self._infrastructure() ** p["production"]["infrastructure_elasticity"]
+        w_va, loss = np.empty(n), np.empty(n)
+        now.jobs_by_sub, output_by_sub, va_by_sub = np.zeros(S), np.zeros(S), np.zeros(S)
+        capped = production.produce_rows(
+            now.rows, f.technology, k_theta, self.agglomeration, infra_phi, f.region,
+            f.output_cap, f.employment, f.weight, f.subsector, f.productivity, f.value_added,
+            w_va, loss, now.jobs_by_sub, output_by_sub, va_by_sub)
         # direct loss: what chip caps take from this month's output, all else equal
-        capped = v.output_cap < 1
-        self.direct_loss_bn_yuan = float(np.sum(w_va[capped] * (1 / v.output_cap[capped] - 1)))
-        wage = production.wage_per_worker(prod, v.employment, v.weight, sub, self.n_subsectors,
-                                          p["production"]["wage_share"])
-        v.rd_now = self._rd_intensity_of(v.rd_intensity, v.listed_month)
-        rd_gross = v.rd_now * (va / self.va_ratio[sub])
-        rd_net = rd_gross * (1 - p["policy"]["rd_subsidy_pct"] / 100)
-        v.net_worth += production.monthly_profit(va, v.employment, wage[sub], rd_net)
-        v.store(self.firms, "productivity", "value_added", "net_worth")
-        self._rd_gross = rd_gross
-        chip_makers = v.sector == 0  # NBS 01, digital product manufacturing
-        self.cumulative_chip_rd += float(np.sum((v.weight * rd_gross)[chip_makers]))
+        self.direct_loss_bn_yuan = float(np.sum(loss[:capped]))
+        wage = p["production"]["wage_share"] * output_by_sub / np.maximum(now.jobs_by_sub, 1e-12)
+        now.mean_productivity = output_by_sub / np.maximum(now.jobs_by_sub, 1e-300)
+        now.rd_now, now.rd_share, chip_rd = np.empty(n), np.empty(n), np.empty(n)
+        chip_makers = production.profit_rows(
+            now.rows, f.value_added, f.employment, f.subsector, f.sector, f.weight,
+            f.rd_intensity, f.listed_month, self.month, self.rd_policy,
+            1 + p["export_controls"]["listed_rd_boost_pct"] / 100, self.va_ratio, wage,
+            1 - p["policy"]["rd_subsidy_pct"] / 100, f.net_worth, now.rd_now, now.rd_share,
+            chip_rd)
+        self.cumulative_chip_rd += float(np.sum(chip_rd[:chip_makers]))
         self.learning = export_controls.learning_index(
             self.cumulative_chip_rd, self.cumulative_chip_rd_2020,
             p["export_controls"]["learning_elasticity"])
@@ -245,7 +299,7 @@ class ClusterModel(mesa.Model):
         self.gdp_bn_yuan = self.inputs.gdp_by_month[self.month]
         self.core_va_share_gdp_pct = 100 * self.core_va_bn_yuan / self.gdp_bn_yuan
         self.chip_self_sufficiency_pct = export_controls.self_sufficiency(
-            self.dependence, self.domestic, np.bincount(sub, w_va, self.n_subsectors))
+            self.dependence, self.domestic, va_by_sub)
 
     def _rd_intensity_of(self, rd_intensity, listed_month) -> np.ndarray:
         """R&D / revenue after the subsidy response and the Entity-List response."""
@@ -271,75 +325,64 @@ class ClusterModel(mesa.Model):
         return float(np.sum((f.weight[rows] * rd_gross)[chip_makers]))
 
     def learn(self) -> None:
-        v, p = self.live, self.config.tree
-        sub, reg = v.subsector, v.region
-        S = self.n_subsectors
-        cell = v.cell = reg * S + sub
-        rd_share = v.rd_now / self.va_ratio[sub]  # R&D / value added
-        inn = p["innovation"]
-        v.technology, _ = innovation.innovate(
-            self.rng, v.technology, rd_share, inn["zeta"], inn["jump_low"],
-            inn["jump_high"], inn["jump_beta_a"], inn["jump_beta_b"])
-        best = innovation.best_practice(v.technology, cell, self.n_regions * S)
-        v.technology, _ = innovation.imitate(
-            self.rng, v.technology, best[cell], rd_share, inn["imitation_zeta"],
-            inn["imitation_share"])
+        f, now, p = self.firms, self.now, self.config.tree
+        inn, sp, S = p["innovation"], p["spillover"], self.n_subsectors
+        innovation.innovate_rows(self.rng, f.technology, now.rows, now.rd_share, inn["zeta"],
+                                 inn["jump_low"], inn["jump_high"], inn["jump_beta_a"],
+                                 inn["jump_beta_b"])
+        best = innovation.best_practice_rows(now.rows, f.technology, now.cell,
+                                             self.n_regions * S)
+        innovation.imitate_rows(self.rng, f.technology, now.rows, best, now.cell, now.rd_share,
+                                inn["imitation_zeta"], inn["imitation_share"])
         # knowledge: spillover from the reachable pool and the foreign frontier, plus own R&D
-        sp = p["spillover"]
-        mass = np.bincount(cell, weights=v.jobs, minlength=self.n_regions * S)
-        k_mass = np.bincount(cell, weights=v.jobs * v.knowledge, minlength=self.n_regions * S)
-        k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
+        mass = now.mass
+        k_mean = np.divide(now.k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
         pool = spillover.knowledge_pool(mass.reshape(-1, S), k_mean.reshape(-1, S),
                                         self.w_region, self.h_sector).ravel()
-        gamma = spillover.absorptive_capacity(v.rd_now, sp["absorptive_lambda"])
+        gamma = spillover.absorptive_capacity(now.rd_now, sp["absorptive_lambda"])
         frontier = (1 + sp["frontier_growth_pct"] / 100) ** ((self.month - self.start_month) / 12)
         openness = export_controls.soften(self.controls.openness,
                                           p["policy"]["international_cooperation"])
-        gain = spillover.knowledge_gain(v.knowledge, pool[cell], gamma, sp["strength"],
-                                        frontier, openness, sp["foreign_strength"])
-        own = inn["knowledge_from_rd"] * rd_share * v.knowledge
-        v.knowledge += gain + own
-        v.store(self.firms, "technology", "knowledge")
+        spillover.knowledge_rows(now.rows, f.knowledge, now.cell, pool, gamma, sp["strength"],
+                                 frontier, openness, sp["foreign_strength"], now.rd_share,
+                                 inn["knowledge_from_rd"])
 
     def compete(self) -> None:
-        v, p = self.live, self.config.tree
-        sub = v.subsector
-        growth = innovation.replicator_growth(v.productivity, v.jobs, sub, self.n_subsectors,
-                                              p["innovation"]["selection"])
-        growth += self.trend_log_monthly[v.sector]
-        v.by_subsector = GroupIndex(sub, self.n_subsectors)
-        self.median_employment = v.by_subsector.median(v.employment)
+        f, now, p = self.firms, self.now, self.config.tree
+        growth, size = np.empty(now.n), np.empty(now.n)
+        innovation.growth_rows(now.rows, f.productivity, now.mean_productivity, f.subsector,
+                               f.sector, self.trend_log_monthly, p["innovation"]["selection"],
+                               f.employment, growth, size)
         growth += innovation.size_scaled_shocks(
-            self.rng, v.employment, self.median_employment[sub], p["production"]["shock_sd"],
+            self.rng, size, self.median_employment[now.subsector], p["production"]["shock_sd"],
             p["production"]["shock_size_exponent"])
-        v.employment *= np.exp(growth)
-        v.age_months += 1
-        v.store(self.firms, "employment", "age_months")
+        innovation.grow_rows(now.rows, np.exp(growth), f.employment, f.age_months, now.size)
 
     def enter_and_exit(self) -> None:
-        v, f, p = self.live, self.firms, self.config.tree
+        f, now, p = self.firms, self.now, self.config.tree
         ee = p["entry_exit"]
         # exit
-        relative = v.employment / np.maximum(self.median_employment[v.subsector], 1e-12)
-        out = entry_exit.exits(self.rng, v.net_worth, ee["exit_hazard_pct"] / 100,
-                               exempt=v.named >= 0, relative_size=relative,
+        relative = now.size / np.maximum(self.median_employment[now.subsector], 1e-12)
+        out = entry_exit.exits(self.rng, np.take(f.net_worth, now.rows), ee["exit_hazard_pct"] / 100,
+                               exempt=np.take(f.named, now.rows) >= 0, relative_size=relative,
                                size_exponent=ee["exit_size_exponent"])
-        gone = v.rows[out]
+        gone = now.rows[out]
         f.remove(gone)
         Firm.remove_batch(self, [self.agent_of_row[r] for r in gone])
-        for r in gone:
+        for r in gone.tolist():
             self.agent_of_row[r] = None
         # entry, in proportion to the generic firms alive at the start of the month
-        n_new = entry_exit.entrant_count(self.rng, int(np.count_nonzero(v.named < 0)),
-                                         ee["entry_rate_pct"] / 100)
+        n_new = entry_exit.entrant_count(self.rng, now.generic, ee["entry_rate_pct"] / 100)
         if n_new == 0:
             return
-        # Firms that exit keep their positions in these arrays with weight zero: a bincount
-        # adds exactly 0.0 for them, so every sum equals the sum over the firms that stay.
         stay = ~out
         S, R = self.n_subsectors, self.n_regions
-        w_stay = v.weight * stay
-        counts = np.ascontiguousarray(np.bincount(v.cell, w_stay, R * S).reshape(R, S).T)
+        counts, cell_jobs, cell_tech, cell_k = (np.zeros(R * S) for _ in range(4))
+        sub_jobs, sub_tech, sub_k = np.zeros(S), np.zeros(S), np.zeros(S)
+        _entry_sums(now.rows, stay, now.cell, now.subsector, f.weight, f.employment,
+                    f.technology, f.knowledge, counts, cell_jobs, cell_tech, cell_k, sub_jobs,
+                    sub_tech, sub_k)
+        counts = np.ascontiguousarray(counts.reshape(R, S).T)  # (S, R)
         sector_prob = counts.sum(1) / counts.sum()
         new_sub = self.rng.choice(S, size=n_new, p=sector_prob)
         attract = policy.attractiveness(self.attractiveness_2020, self.inputs.designated,
@@ -349,14 +392,9 @@ class ClusterModel(mesa.Model):
         loc_prob = entry_exit.location_probabilities(attract, counts, self.pull)
         new_reg = entry_exit.sample_categorical(self.rng, loc_prob, new_sub)
         # technology and knowledge from the entrant's cell (or its parent, for spin-offs)
-        jobs = v.weight * v.employment * stay
-        jobs_tech, jobs_k = jobs * v.technology, jobs * v.knowledge
-        cell_jobs = np.maximum(np.bincount(v.cell, jobs, R * S), 1e-300)
-        sub_jobs = np.maximum(np.bincount(v.subsector, jobs, S), 1e-300)
-        tech_cell = np.bincount(v.cell, jobs_tech, R * S) / cell_jobs
-        k_cell = np.bincount(v.cell, jobs_k, R * S) / cell_jobs
-        sub_mean_tech = np.bincount(v.subsector, jobs_tech, S) / sub_jobs
-        sub_mean_k = np.bincount(v.subsector, jobs_k, S) / sub_jobs
+        cell_jobs, sub_jobs = np.maximum(cell_jobs, 1e-300), np.maximum(sub_jobs, 1e-300)
+        tech_cell, k_cell = cell_tech / cell_jobs, cell_k / cell_jobs
+        sub_mean_tech, sub_mean_k = sub_tech / sub_jobs, sub_k / sub_jobs
         new_cell = new_reg * S + new_sub
         tech = np.where(tech_cell[new_cell] > 0, tech_cell[new_cell], sub_mean_tech[new_sub])
         know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
@@ -364,13 +402,13 @@ class ClusterModel(mesa.Model):
         if spin.any():
             for s in np.unique(new_sub[spin]):
                 idx = np.flatnonzero(spin & (new_sub == s))
-                pool = v.by_subsector.members(s)
-                pool = pool[stay[pool]]  # the sub-sector's firms that stay, in row order
-                parents = self.rng.choice(pool, size=len(idx),
-                                          p=v.weight[pool] / v.weight[pool].sum())
-                new_reg[idx] = v.region[parents]
-                tech[idx] = v.technology[parents]
-                know[idx] = v.knowledge[parents]
+                pool = now.by_subsector.members(s)
+                pool = now.rows[pool[stay[pool]]]  # the sub-sector's firms that stay, by row
+                weight = f.weight[pool]
+                parents = self.rng.choice(pool, size=len(idx), p=weight / weight.sum())
+                new_reg[idx] = f.region[parents]
+                tech[idx] = f.technology[parents]
+                know[idx] = f.knowledge[parents]
         sd = p["calibration"]["productivity_dispersion"]
         tech = tech * ee["entrant_productivity"] * np.exp(sd * self.rng.standard_normal(n_new)
                                                           - 0.5 * sd**2)

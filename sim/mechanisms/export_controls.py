@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 TIERS = ("frontier_ai", "hbm", "advanced_foundry", "equipment")
 
@@ -79,46 +80,49 @@ def supply_step(dependence, domestic, availability, inventory, target, restock_r
     return np.minimum(usable, 1.0), inventory
 
 
-def supply_by_group(dependence, domestic, availability, listed_share, subsector, listed,
-                    inventory, target, restock_rate):
-    """supply_step and output_cap for every firm, computed tier by tier from tables by
-    sub-sector and listing status, the only things supply depends on besides the firm's own
-    stockpile. Element by element the same arithmetic as supply_step followed by output_cap,
-    without the (firms x tiers) copies of the tables.
+def supply_by_group(dependence, domestic, availability, listed_share, restock_rate, target,
+                    rows, subsector, listed_month, month, inventory, output_cap):
+    """supply_step and output_cap for the firms at `rows` of the firm table, in place.
+
+    Supply, shortfall and the restock switch depend only on a firm's sub-sector and Entity-List
+    status, so they are computed once per (status, sub-sector) as (2S, tiers) tables; only the
+    stockpile is the firm's own. Element by element the same arithmetic as supply_step followed
+    by output_cap (tests/test_performance_smoke.py checks that bit for bit).
 
     dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; subsector,
-    listed: (n,); inventory: (n, tiers), updated in place. Returns the output cap (n,)."""
+    listed_month, output_cap: table columns; inventory: the (tiers, capacity) tier-major
+    storage of the table's stockpiles (FirmTable.inventory.T)."""
     n_sub = len(dependence)
-    listed_rows = np.repeat([False, True], n_sub)  # table rows: S ordinary, then S listed
-    avail = firm_availability(availability, listed_rows, listed_share)
+    avail = firm_availability(availability, np.repeat([False, True], n_sub), listed_share)
     dep = np.vstack([dependence, dependence])
     dom = np.vstack([domestic, domestic])
     supply = dom + (1.0 - dom) * avail
     shortfall = np.where(dep > 0, 1.0 - supply, 0.0)
     # restock only what imports beyond current use allow: nothing while a tier is short
     restock = np.where(shortfall <= 1e-12, restock_rate, 0.0)
-    group = subsector.copy()
-    group[listed] += n_sub
-    cap = np.ones(len(group))
-    for t in range(dep.shape[1]):
-        # one tier at a time, with contiguous copies of the table columns (fast 1-D gathers)
-        short_t, supply_t, dep_t, restock_t = (np.ascontiguousarray(x[:, t])
-                                               for x in (shortfall, supply, dep, restock))
-        stock = inventory[:, t]  # a view: updates land in `inventory`
-        draw = np.minimum(stock, short_t[group])
-        usable = supply_t[group]
-        usable += draw
-        stock -= draw
-        gap = np.maximum(target - stock, 0.0)
-        gap *= restock_t[group]  # zero while the tier is short
-        stock += gap
-        np.minimum(usable, 1.0, out=usable)
-        # the cap this tier allows: 1 - dep * (1 - usable)
-        np.subtract(1.0, usable, out=usable)
-        usable *= dep_t[group]
-        np.subtract(1.0, usable, out=usable)
-        np.minimum(cap, usable, out=cap)
-    return cap
+    _supply_rows(rows, subsector, listed_month, month, n_sub, supply, shortfall, dep, restock,
+                 float(target), inventory, output_cap)
+
+
+@njit(cache=True)
+def _supply_rows(rows, subsector, listed_month, month, n_sub, supply, shortfall, dep, restock,
+                 target, inventory, output_cap):
+    for i in range(len(rows)):
+        r = rows[i]
+        g = subsector[r]
+        if 0 <= listed_month[r] <= month:
+            g += n_sub
+        cap = 1.0
+        for t in range(dep.shape[1]):
+            stock = inventory[t, r]
+            draw = min(stock, shortfall[g, t])
+            usable = supply[g, t] + draw
+            stock = stock - draw
+            stock = stock + max(target - stock, 0.0) * restock[g, t]  # + 0.0 while short
+            inventory[t, r] = stock
+            usable = min(usable, 1.0)
+            cap = min(cap, 1.0 - dep[g, t] * (1.0 - usable))
+        output_cap[r] = cap
 
 
 def output_cap(dependence, usable):

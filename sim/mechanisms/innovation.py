@@ -11,6 +11,7 @@ productivity (after chip caps) beats its sub-sector's employment-weighted mean.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def success_probability(rd_share, zeta):
@@ -18,29 +19,59 @@ def success_probability(rd_share, zeta):
 
 
 def innovate(rng, technology, rd_share, zeta, low, high, a, b):
-    """Returns (new technology, innovated mask). Only the few firms whose R&D succeeds this
-    month (a few percent) draw a productivity jump: Beta draws are slow."""
-    n = len(technology)
+    """Returns (new technology, innovated mask)."""
+    new = technology.copy()
+    return new, innovate_rows(rng, new, np.arange(len(new)), rd_share, zeta, low, high, a, b)
+
+
+def innovate_rows(rng, technology, rows, rd_share, zeta, low, high, a, b):
+    """innovate() for the firms at `rows` of a technology column, in place; returns the
+    innovated mask. Only the few firms whose R&D succeeds this month (a few percent) draw a
+    productivity jump: Beta draws are slow."""
+    n = len(rows)
     winners = np.flatnonzero(rng.random(n) < success_probability(rd_share, zeta))
     jump = low + (high - low) * rng.beta(a, b, len(winners))
-    new = technology.copy()
-    new[winners] *= np.exp(np.maximum(jump, 0.0))
+    technology[rows[winners]] *= np.exp(np.maximum(jump, 0.0))
     improved = np.zeros(n, dtype=bool)
     improved[winners[jump > 0]] = True
-    return new, improved
+    return improved
 
 
 def best_practice(technology, cell, n_cells):
+    return best_practice_rows(np.arange(len(technology)), technology, cell, n_cells)
+
+
+@njit(cache=True)
+def best_practice_rows(rows, technology, cell, n_cells):
+    """Highest technology in each cell among the firms at `rows` (cell[i] is row i's cell)."""
     best = np.zeros(n_cells)
-    np.maximum.at(best, cell, technology)
+    for i in range(len(rows)):
+        best[cell[i]] = max(best[cell[i]], technology[rows[i]])
     return best
 
 
 def imitate(rng, technology, best_in_cell, rd_share, zeta_im, share):
-    n = len(technology)
-    success = rng.random(n) < success_probability(rd_share, zeta_im)
-    gap = np.maximum(best_in_cell - technology, 0.0)
-    return technology + np.where(success, share * gap, 0.0), success
+    new = technology.copy()
+    n = len(new)
+    cells = np.arange(n)  # each firm its own "cell" whose best practice is best_in_cell[i]
+    success = imitate_rows(rng, new, cells, np.asarray(best_in_cell, float), cells, rd_share,
+                           zeta_im, share)
+    return new, success
+
+
+def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share):
+    """imitate() for the firms at `rows` (best practice best[cell[i]]), in place."""
+    success = rng.random(len(rows)) < success_probability(rd_share, zeta_im)
+    _close_gap(rows, success, best, cell, share, technology)
+    return success
+
+
+@njit(cache=True)
+def _close_gap(rows, success, best, cell, share, technology):
+    for i in range(len(rows)):
+        if success[i]:
+            r = rows[i]
+            technology[r] = technology[r] + share * max(best[cell[i]] - technology[r], 0.0)
 
 
 def replicator_growth(competitiveness, employment_weight, group, n_groups, chi):
@@ -58,3 +89,25 @@ def size_scaled_shocks(rng, size, reference_size, sd, beta):
     scale = np.minimum(sd * (np.maximum(size, 1e-12) / reference_size) ** (-beta), 0.5)
     # minus scale^2/2 so that exp(shock) has mean one: shocks add dispersion, not drift
     return scale * rng.standard_normal(len(size)) - 0.5 * scale**2
+
+
+@njit(cache=True)
+def growth_rows(rows, productivity, mean, subsector, sector, trend, chi, employment, growth,
+                size):
+    """replicator_growth plus the sector trend for the firms at `rows`, into growth[i] (mean:
+    the job-weighted mean productivity of each sub-sector); size[i] = the firm's employment."""
+    for i in range(len(rows)):
+        r = rows[i]
+        growth[i] = chi * (productivity[r] / max(mean[subsector[r]], 1e-300) - 1.0) + trend[sector[r]]
+        size[i] = employment[r]
+
+
+@njit(cache=True)
+def grow_rows(rows, factor, employment, age_months, size):
+    """employment *= factor and one month older, in place; size[i] = the new employment."""
+    for i in range(len(rows)):
+        r = rows[i]
+        employment[r] *= factor[i]
+        age_months[r] += 1
+        size[i] = employment[r]
+

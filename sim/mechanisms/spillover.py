@@ -17,6 +17,7 @@ gap to the cell mean: firms above the reachable mean learn nothing from it.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def absorptive_capacity(rd_intensity, lam):
@@ -46,3 +47,17 @@ def knowledge_gain(knowledge, pool, gamma, strength, frontier, openness, foreign
     domestic = strength * gamma * np.maximum(0.0, pool - knowledge)
     foreign = foreign_strength * gamma * openness * np.maximum(0.0, frontier - knowledge)
     return domestic + foreign
+
+
+@njit(cache=True)
+def knowledge_rows(rows, knowledge, cell, pool, gamma, strength, frontier, openness,
+                   foreign_strength, rd_share, from_rd):
+    """knowledge += knowledge_gain + own R&D (from_rd x rd_share x K) for the firms at `rows`,
+    in place; pool[cell[i]] is the pool firm i reaches, gamma[i] its absorptive capacity."""
+    for i in range(len(rows)):
+        r = rows[i]
+        k, g = knowledge[r], gamma[i]
+        domestic = strength * g * max(0.0, pool[cell[i]] - k)
+        foreign = foreign_strength * g * openness * max(0.0, frontier - k)
+        knowledge[r] = k + (domestic + foreign + from_rd * rd_share[i] * k)
+
