@@ -7,6 +7,7 @@ The rules themselves are in sim/mechanisms/, one module each.
 
 from __future__ import annotations
 
+import gc
 from types import SimpleNamespace
 
 import mesa
@@ -39,13 +40,51 @@ class GroupIndex:
     def members(self, g: int) -> np.ndarray:
         return self.order[self.starts[g]:self.ends[g]]
 
-    def median(self, values: np.ndarray) -> np.ndarray:
-        """np.median of `values` within each group (0 for an empty group)."""
-        by_group = values[self.order]
+    def median(self, values: np.ndarray, guess: np.ndarray | None = None) -> np.ndarray:
+        """np.median of `values` within each group (0 for an empty group). With a guess (last
+        month's medians), each group's middle order statistics are first sought among the
+        few values within 2% of the guess, which is exact whenever they lie there (counted
+        in one pass); otherwise, and for groups without a guess, np.median does it."""
         out = np.zeros(len(self.ends))
-        for g in np.flatnonzero(self.ends > self.starts):
-            out[g] = np.median(by_group[self.starts[g]:self.ends[g]], overwrite_input=True)
+        todo = self.ends > self.starts
+        if guess is not None:
+            found = _median_near(values, self.order, self.starts, self.ends,
+                                 np.asarray(guess, float), 0.02, out)
+            todo &= ~found
+        if todo.any():
+            by_group = values[self.order]
+            for g in np.flatnonzero(todo):
+                out[g] = np.median(by_group[self.starts[g]:self.ends[g]], overwrite_input=True)
         return out
+
+
+@njit(cache=True)
+def _median_near(values, order, starts, ends, guess, band, out):
+    """For each group, the median as np.median computes it (the middle value, or the mean of
+    the two middle values), if the middle order statistics lie within guess x (1 -/+ band)."""
+    found = np.zeros(len(starts), np.bool_)
+    for g in range(len(starts)):
+        n = ends[g] - starts[g]
+        if n == 0 or not guess[g] > 0:
+            continue
+        lo, hi = guess[g] * (1 - band), guess[g] * (1 + band)
+        below, inside = 0, np.empty(n)
+        m = 0
+        for j in range(starts[g], ends[g]):
+            x = values[order[j]]
+            if x < lo:
+                below += 1
+            elif x <= hi:
+                inside[m] = x
+                m += 1
+        k_hi = n // 2  # np.median: element n//2, averaged with n//2 - 1 when n is even
+        k_lo = k_hi if n % 2 else k_hi - 1
+        if below <= k_lo and k_hi < below + m:
+            near = np.sort(inside[:m])
+            a, b = near[k_lo - below], near[k_hi - below]
+            out[g] = a if n % 2 else (a + b) / 2
+            found[g] = True
+    return found
 
 
 @njit(cache=True)
@@ -133,6 +172,9 @@ class ClusterModel(mesa.Model):
                 init.columns[name] = init.columns[name] * factor
         rows = self.firms.add(len(init.columns["region"]), **init.columns)
         self.agent_of_row: list[Firm | None] = Firm.create_batch(self, rows)
+        # One full collection now: otherwise the first collections of the run would each
+        # traverse the whole new population (three passes over millions of agents).
+        gc.collect()
         self.density_reference = init.density_reference
         self.agglomeration_norm = init.agglomeration_norm
         self.congestion_density = init.congestion_density
@@ -145,6 +187,7 @@ class ClusterModel(mesa.Model):
         self.dependence = self.inputs.dependence                       # (S, tiers)
         self.domestic_2020 = sectors["domestic_substitute_2020"].to_numpy(float)
         self.va_ratio = sectors["va_to_revenue"].to_numpy(float)
+        self.sector_rd = sectors["rd_intensity_pct"].to_numpy(float)
         self.pull = sectors["agglomeration_pull"].to_numpy(float) * p["entry_exit"]["pull_scale"]
         self.area = self.inputs.regions["area_km2"].to_numpy(float)
         self.attractiveness_2020 = self.inputs.regions["attractiveness"].to_numpy(float)
@@ -176,6 +219,7 @@ class ClusterModel(mesa.Model):
         self.chip_self_sufficiency_pct = 0.0
         self.direct_loss_bn_yuan = 0.0
         self.region_va = np.zeros(R)
+        self.median_employment: np.ndarray | None = None  # by sub-sector, from the first month
         self.datacollector = mesa.DataCollector(model_reporters={
             "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
             "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
@@ -242,7 +286,7 @@ class ClusterModel(mesa.Model):
                                   f.knowledge, f.named, S, now.subsector, now.size, now.cell,
                                   now.region_jobs, now.mass, now.k_mass)
         now.by_subsector = GroupIndex(now.subsector, S)
-        self.median_employment = now.by_subsector.median(now.size)
+        self.median_employment = now.by_subsector.median(now.size, self.median_employment)
 
     def supply_chips(self) -> None:
         f, ec = self.firms, self.config.tree["export_controls"]
@@ -413,7 +457,7 @@ class ClusterModel(mesa.Model):
         tech = tech * ee["entrant_productivity"] * np.exp(sd * self.rng.standard_normal(n_new)
                                                           - 0.5 * sd**2)
         emp = np.maximum(ee["entrant_size"] * self.median_employment[new_sub], 1.0)
-        sector_rd = self.inputs.sectors["rd_intensity_pct"].to_numpy(float)[new_sub] / 100
+        sector_rd = self.sector_rd[new_sub] / 100
         expected_va = production.value_added(emp, tech)
         dep = self.dependence[new_sub]
         new_rows = f.add(

@@ -170,6 +170,10 @@ def test_month_sums_equal_bincounts_and_group_medians_equal_np_median(table, rng
     index = GroupIndex(sub, S)
     expected = [np.median(emp[sub == s]) for s in range(S)]
     assert np.array_equal(index.median(emp), expected)
+    # with last month's medians as a guess (near, far off, missing) and even and odd groups
+    guess = np.array(expected) * rng.choice([0.99, 1.01, 1.0, 3.0, 0.0], S)
+    assert {len(emp[sub == s]) % 2 for s in range(S)} == {0, 1}
+    assert np.array_equal(index.median(emp, guess), expected)
     assert all(np.array_equal(index.members(s), np.flatnonzero(sub == s)) for s in range(S))
 
 
