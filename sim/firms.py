@@ -41,6 +41,7 @@ FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "listed_month": (np.int32, ()),      # month index of Entity-List addition, -1 if none
     "named": (np.int32, ()),             # row of named_firms table, -1 for generic firms
     "inventory": (np.float64, (N_TIERS,)),  # chip stockpile, months of critical use per tier
+    "firm_id": (np.int64, ()),           # unique_id of the firm's Mesa agent
 }
 
 

@@ -172,6 +172,7 @@ class ClusterModel(mesa.Model):
                 init.columns[name] = init.columns[name] * factor
         rows = self.firms.add(len(init.columns["region"]), **init.columns)
         self.agent_of_row: list[Firm | None] = Firm.create_batch(self, rows)
+        self.firms.firm_id[rows] = [agent.unique_id for agent in self.agent_of_row]
         # One full collection now: otherwise the first collections of the run would each
         # traverse the whole new population (three passes over millions of agents).
         gc.collect()
@@ -465,7 +466,9 @@ class ClusterModel(mesa.Model):
             weight=self.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
             rd_intensity=sector_rd, net_worth=ee["initial_net_worth_months"] * expected_va,
             output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0))
-        self.agent_of_row.extend(Firm.create_batch(self, new_rows))
+        entrants = Firm.create_batch(self, new_rows)
+        f.firm_id[new_rows] = [agent.unique_id for agent in entrants]
+        self.agent_of_row.extend(entrants)
 
     # ------------------------------------------------------------------ read-outs
     @property

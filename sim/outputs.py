@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from numba import njit
 
 NATIONAL_COLUMNS = ["replicate", "seed", "date", "core_va_bn_yuan", "gdp_bn_yuan",
                     "core_va_share_gdp_pct", "firms", "employment", "chip_self_sufficiency_pct"]
@@ -53,35 +55,30 @@ class Recorder:
 
     def __call__(self, model) -> None:
         f, rows = model.firms, model.firms.rows
-        w, va, emp = f.weight[rows], f.value_added[rows], f.employment[rows]
         date = model.date
         R = model.n_regions
-        reg = f.region[rows]
-        va_r = np.bincount(reg, w * va, R)
-        emp_r = np.bincount(reg, w * emp, R)
-        firms_r = np.bincount(reg, w, R)
-        k_r = np.bincount(reg, w * f.knowledge[rows], R)
+        by_region, by_sector = np.zeros((4, R)), np.zeros((2, 4))
+        _region_sector_sums(rows, f.region, f.sector, f.weight, f.value_added, f.employment,
+                            f.knowledge, by_region, by_sector)
+        va_r, emp_r, firms_r, k_r = by_region
         self.regions.append(dict(
             date=date, region=model.region_ids, core_va_bn_yuan=va_r, firms=firms_r,
             employment=emp_r,
             # VA per worker (thousand yuan/year) of the cluster
             mean_productivity=np.divide(va_r * 12e6, emp_r, out=np.zeros(R), where=emp_r > 0),
             mean_knowledge=np.divide(k_r, firms_r, out=np.zeros(R), where=firms_r > 0)))
-        sec = f.sector[rows]
         self.sectors.append(dict(date=date, sector=model.sector_codes,
-                                 core_va_bn_yuan=np.bincount(sec, w * va, 4),
-                                 firms=np.bincount(sec, w, 4)))
+                                 core_va_bn_yuan=by_sector[0], firms=by_sector[1]))
         model.region_va = va_r
         if self.firm_snapshots and model.month % 12 == 11:
-            sub = f.subsector[rows]
-            agents = model.agent_of_row
+            sub, va = f.subsector[rows], f.value_added[rows]
             self.firms.append(pd.DataFrame({
                 "replicate": self.replicate, "year": model.month // 12,
-                "firm_id": [agents[r].unique_id for r in rows],
-                "region": np.asarray(model.region_ids, dtype=object)[reg],
-                "sector": np.asarray(model.subsector_ids, dtype=object)[sub],
-                "weight": w, "revenue_bn_yuan": 12 * va / model.va_ratio[sub],
-                "value_added_bn_yuan": 12 * va, "employment": emp,
+                "firm_id": f.firm_id[rows],
+                "region": _labels(model.region_ids, f.region[rows]),
+                "sector": _labels(model.subsector_ids, sub),
+                "weight": f.weight[rows], "revenue_bn_yuan": 12 * va / model.va_ratio[sub],
+                "value_added_bn_yuan": 12 * va, "employment": f.employment[rows],
                 "productivity": f.productivity[rows], "knowledge": f.knowledge[rows],
                 "age_months": f.age_months[rows]}))
 
@@ -101,6 +98,31 @@ class Recorder:
         firms = pd.concat(self.firms, ignore_index=True) if self.firms else \
             pd.DataFrame(columns=FIRM_COLUMNS)
         return regions, sectors, firms[FIRM_COLUMNS]
+
+
+@njit(cache=True)
+def _region_sector_sums(rows, region, sector, weight, value_added, employment, knowledge,
+                        by_region, by_sector):
+    """Over the firms at `rows`, in row order (as np.bincount adds them): weight x value added,
+    x employment, weight and weight x knowledge by region; weight x value added and weight
+    by NBS sector."""
+    for i in range(len(rows)):
+        r = rows[i]
+        w, reg, s = weight[r], region[r], sector[r]
+        w_va = w * value_added[r]
+        by_region[0, reg] += w_va
+        by_region[1, reg] += w * employment[r]
+        by_region[2, reg] += w
+        by_region[3, reg] += w * knowledge[r]
+        by_sector[0, s] += w_va
+        by_sector[1, s] += w
+
+
+def _labels(names: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """names[codes] as pandas' default string array, built by Arrow from a dictionary (an
+    object array of millions of Python strings would be converted one by one)."""
+    labels = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names))
+    return pd.array(labels.cast(pa.large_string()), dtype=pd.StringDtype(na_value=np.nan))
 
 
 @dataclass
