@@ -126,6 +126,36 @@ def _entry_sums(rows, stay, cell, subsector, weight, employment, technology, kno
         sub_k[s] += jobs * knowledge[r]
 
 
+@njit(cache=True)
+def _weight_pools(order, starts, ends, stay, rows, weight, pool, cum):
+    """For each group (GroupIndex), its members that stay, in row order, from starts[g] in
+    `pool` (their rows), with their cumulative weights in `cum`; returns where each group's
+    pool ends."""
+    pool_ends = starts.copy()
+    for g in range(len(starts)):
+        k, total = starts[g], 0.0
+        for j in range(starts[g], ends[g]):
+            i = order[j]
+            if stay[i]:
+                total += weight[rows[i]]
+                pool[k], cum[k] = rows[i], total
+                k += 1
+        pool_ends[g] = k
+    return pool_ends
+
+
+@njit(cache=True)
+def _exit_inputs(rows, net_worth, named, size, subsector, median, net_worth_out, named_out,
+                 relative_out):
+    """Per firm at `rows`: its net worth, whether it is a named firm (exempt from the hazard)
+    and its size relative to its sub-sector's median."""
+    for i in range(len(rows)):
+        r = rows[i]
+        net_worth_out[i] = net_worth[r]
+        named_out[i] = named[r] >= 0
+        relative_out[i] = size[i] / max(median[subsector[i]], 1e-12)
+
+
 class ClusterModel(mesa.Model):
     """Firms in named clusters; one step is one calendar month.
 
@@ -189,6 +219,7 @@ class ClusterModel(mesa.Model):
         self.domestic_2020 = sectors["domestic_substitute_2020"].to_numpy(float)
         self.va_ratio = sectors["va_to_revenue"].to_numpy(float)
         self.sector_rd = sectors["rd_intensity_pct"].to_numpy(float)
+        self.subsector_sector = self.inputs.subsector_sector
         self.pull = sectors["agglomeration_pull"].to_numpy(float) * p["entry_exit"]["pull_scale"]
         self.area = self.inputs.regions["area_km2"].to_numpy(float)
         self.attractiveness_2020 = self.inputs.regions["attractiveness"].to_numpy(float)
@@ -407,10 +438,11 @@ class ClusterModel(mesa.Model):
         f, now, p = self.firms, self.now, self.config.tree
         ee = p["entry_exit"]
         # exit
-        relative = now.size / np.maximum(self.median_employment[now.subsector], 1e-12)
-        out = entry_exit.exits(self.rng, np.take(f.net_worth, now.rows), ee["exit_hazard_pct"] / 100,
-                               exempt=np.take(f.named, now.rows) >= 0, relative_size=relative,
-                               size_exponent=ee["exit_size_exponent"])
+        net_worth, named, relative = np.empty(now.n), np.empty(now.n, np.bool_), np.empty(now.n)
+        _exit_inputs(now.rows, f.net_worth, f.named, now.size, now.subsector,
+                     self.median_employment, net_worth, named, relative)
+        out = entry_exit.exits(self.rng, net_worth, ee["exit_hazard_pct"] / 100, exempt=named,
+                               relative_size=relative, size_exponent=ee["exit_size_exponent"])
         gone = now.rows[out]
         f.remove(gone)
         Firm.remove_batch(self, [self.agent_of_row[r] for r in gone])
@@ -445,12 +477,18 @@ class ClusterModel(mesa.Model):
         know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
         spin = self.rng.random(n_new) < ee["spinoff_share"]
         if spin.any():
+            # parents in proportion to weight among the sub-sector's firms that stay: one
+            # uniform draw each, inverted on the cumulative weights (as rng.choice does)
+            by_sub = now.by_subsector
+            pool, cum = np.empty(now.n, np.intp), np.empty(now.n)
+            pool_ends = _weight_pools(by_sub.order, by_sub.starts, by_sub.ends, stay, now.rows,
+                                      f.weight, pool, cum)
             for s in np.unique(new_sub[spin]):
                 idx = np.flatnonzero(spin & (new_sub == s))
-                pool = now.by_subsector.members(s)
-                pool = now.rows[pool[stay[pool]]]  # the sub-sector's firms that stay, by row
-                weight = f.weight[pool]
-                parents = self.rng.choice(pool, size=len(idx), p=weight / weight.sum())
+                members = slice(by_sub.starts[s], pool_ends[s])
+                u = self.rng.random(len(idx)) * cum[members][-1]
+                pick = np.searchsorted(cum[members], u, side="right")
+                parents = pool[members][np.minimum(pick, pool_ends[s] - by_sub.starts[s] - 1)]
                 new_reg[idx] = f.region[parents]
                 tech[idx] = f.technology[parents]
                 know[idx] = f.knowledge[parents]
@@ -462,7 +500,7 @@ class ClusterModel(mesa.Model):
         expected_va = production.value_added(emp, tech)
         dep = self.dependence[new_sub]
         new_rows = f.add(
-            n_new, region=new_reg, subsector=new_sub, sector=self.inputs.subsector_sector[new_sub],
+            n_new, region=new_reg, subsector=new_sub, sector=self.subsector_sector[new_sub],
             weight=self.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
             rd_intensity=sector_rd, net_worth=ee["initial_net_worth_months"] * expected_va,
             output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0))

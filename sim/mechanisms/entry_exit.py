@@ -44,10 +44,12 @@ def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_expo
     """Mask of firms that exit this month. The hazard of a firm of relative size x (size over the
     median of its sub-sector) is hazard * x^-size_exponent, capped at four times the base rate:
     exit rates fall with size (Dunne, Roberts & Samuelson 1989)."""
-    annual = np.full(len(net_worth), float(hazard_per_year))
+    annual = float(hazard_per_year)
     if relative_size is not None and size_exponent:
         annual = np.minimum(annual * np.maximum(relative_size, 1e-12) ** -size_exponent,
                             min(4 * hazard_per_year, 1.0))
-    hazard = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
-    drawn = (rng.random(len(net_worth)) < hazard) & ~exempt
-    return (net_worth < 0.0) | drawn
+    hazard = 1.0 - (1.0 - np.broadcast_to(annual, np.shape(net_worth))) ** (1.0 / 12.0)
+    drawn = rng.random(len(net_worth)) < hazard
+    drawn &= ~exempt
+    drawn |= net_worth < 0.0
+    return drawn
