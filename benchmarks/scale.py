@@ -10,15 +10,18 @@ and, as its last line, one JSON object with the figures:
   sizes mode:    per_step_s, reference_per_step_s, ratio_vs_reference, init_s, peak_rss_mb
                  (each by size), scaling_exponent (least-squares slope of log per-step time on
                  log firms), reference_scaling_exponent, conditions.
-  national mode: firms, wall_s (model set-up including the 2020 level calibration, every step,
-                 the Recorder's region and sector records, collected data frames),
-                 peak_rss_mb, per_step_s, agents (Mesa agents at the end, equal to live rows).
+  national mode: firms (firm agents at the start, each a Mesa agent), wall_s (model set-up
+                 including the 2020 level calibration, every step, the Recorder's region and
+                 sector records, the collected data frames: what `clustersim run` does for one
+                 replicate before writing files), peak_rss_mb, per_step_s, init_s,
+                 agents_end (Mesa agents at the end, checked equal to the live rows).
 
 The model's time per step is ClusterModel.step() (all mechanisms, entry and exit with their
 Mesa agents, the DataCollector); the reference's is ReferenceModel.step() (the same rules, one
 agent at a time through AgentSet.shuffle_do, and its DataCollector). Set-up (population,
 calibration pilot, agent creation) is timed separately as init_s. Both use the same scenario,
-seed and initial population.
+seed and initial population. Wall time (per_step_s) is what the targets refer to; CPU time
+(per_step_cpu_s) is reported too because other jobs on the machine disturb it far less.
 
 The reference is run for sizes up to --reference-max-firms (default 100,000). Above that it
 would take minutes per step; its entries are then null, never extrapolated.
@@ -104,6 +107,8 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
     t0 = time.perf_counter()
     model = ClusterModel(config, seed=seed, firms=firms)
     t1 = time.perf_counter()
+    agents_start = len(model.agents)
+    mean_weight = model.real_firms / agents_start  # real firms per agent
     recorder = Recorder(0, firm_snapshots)
     model.observers.append(recorder)
     model.run()
@@ -112,7 +117,8 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
     t2 = time.perf_counter()
     agents = len(model.agents)
     assert agents == len(model.firms.rows), "every live firm row must be a Mesa agent"
-    return {"kind": "national", "firms": firms, "steps": len(national), "wall_s": t2 - t0,
+    return {"kind": "national", "firms": agents_start, "firms_requested": firms,
+            "mean_weight": mean_weight, "steps": len(national), "wall_s": t2 - t0,
             "init_s": t1 - t0, "per_step_s": (t2 - t1) / len(national), "agents_end": agents,
             "real_firms_end": model.real_firms, "firm_snapshot_rows": len(firm_df),
             "core_va_share_gdp_pct_end": model.core_va_share_gdp_pct,
@@ -198,11 +204,13 @@ def main_national(args) -> dict:
     cond = conditions()
     r = run_worker(cmd)
     cond["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    print(f"national scale: {r['firms']:,} firm agents (each a Mesa agent), {r['steps']} monthly "
+    print(f"national scale: {r['firms']:,} firm agents (each a Mesa agent, standing for "
+          f"{r['mean_weight']:.3f} real firms on average), {r['steps']} monthly "
           f"steps: {r['wall_s']:.1f} s wall ({r['init_s']:.1f} s set-up, "
           f"{r['per_step_s']:.2f} s/step), peak {r['peak_rss_mb']:.0f} MB; "
           f"{r['agents_end']:,} agents at the end")
-    return {"mode": "national", "firms": r["firms"], "steps": r["steps"],
+    return {"mode": "national", "firms": r["firms"], "mean_weight": round(r["mean_weight"], 4),
+            "steps": r["steps"],
             "wall_s": round(r["wall_s"], 2), "init_s": round(r["init_s"], 2),
             "per_step_s": round(r["per_step_s"], 3), "peak_rss_mb": round(r["peak_rss_mb"]),
             "agents_end": r["agents_end"], "firm_snapshots": args.firm_snapshots,
