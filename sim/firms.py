@@ -41,8 +41,12 @@ FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "listed_month": (np.int32, ()),      # month index of Entity-List addition, -1 if none
     "named": (np.int32, ()),             # row of named_firms table, -1 for generic firms
     "inventory": (np.float64, (N_TIERS,)),  # chip stockpile, months of critical use per tier
-    "firm_id": (np.int64, ()),           # unique_id of the firm's Mesa agent
 }
+# Bookkeeping columns, kept like the state above but not model state (docs/ODD.md lists FIELDS)
+BOOKKEEPING: dict[str, tuple[type, tuple[int, ...]]] = {
+    "firm_id": (np.int64, ()),           # unique_id of the row's Mesa agent (Recorder's firm_id)
+}
+COLUMNS = {**FIELDS, **BOOKKEEPING}
 
 
 def _column(capacity: int, dtype, shape: tuple[int, ...]) -> np.ndarray:
@@ -61,14 +65,14 @@ class FirmTable:
         self.capacity = max(int(capacity), 16)
         self.n = 0  # rows used (alive or not)
         self._rows: np.ndarray | None = None  # cache of `rows`, reset by add and remove
-        for name, (dtype, shape) in FIELDS.items():
+        for name, (dtype, shape) in COLUMNS.items():
             setattr(self, name, _column(self.capacity, dtype, shape))
         self.listed_month[:] = -1
         self.named[:] = -1
 
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, int(self.capacity * 1.5) + 1)
-        for name, (dtype, shape) in FIELDS.items():
+        for name, (dtype, shape) in COLUMNS.items():
             old = getattr(self, name)
             arr = _column(new_cap, dtype, shape)
             arr[: self.n] = old[: self.n]
@@ -106,7 +110,7 @@ class FirmTable:
         return getattr(self, name)[: self.n]
 
     def nbytes(self) -> int:
-        return sum(getattr(self, name).nbytes for name in FIELDS)
+        return sum(getattr(self, name).nbytes for name in COLUMNS)
 
 
 class Firm(mesa.Agent):
