@@ -2,6 +2,7 @@
 
     python -m benchmarks.scale --sizes 10000,100000,1000000 --steps 12 --reference
     python -m benchmarks.scale --national --steps 72
+    python -m benchmarks.scale --profile --firms 1000000 --steps 12   (where the time goes)
 
 Every measurement runs in a fresh Python process (so the peak resident memory is that size's
 own, and no cache or heap from a previous size helps the next), and the parent prints a table
@@ -125,6 +126,45 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
             "peak_rss_mb": peak_rss_mb()}
 
 
+MONTH_PARTS = ("apply_rules_due", "take_stock", "supply_chips", "produce", "learn", "compete",
+               "enter_and_exit")
+
+
+def profile_parts(firms: int, steps: int, scenario: str, seed: int | None) -> dict:
+    """CPU time of each part of ClusterModel.step, of its DataCollector and of the runner's
+    Recorder, per month, measured by wrapping them (in this process)."""
+    from sim.model import ClusterModel
+    from sim.outputs import Recorder
+
+    config, seed = _config(scenario, steps, seed)
+    model = ClusterModel(config, seed=seed, firms=firms)
+    spent: dict[str, float] = {}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - start
+        return wrapper
+
+    for name in MONTH_PARTS:
+        setattr(model, name, timed(name, getattr(model, name)))
+    model.datacollector.collect = timed("datacollector", model.datacollector.collect)
+    model.observers.append(timed("recorder (runner)", Recorder(0, False)))
+    start = time.process_time()
+    for _ in range(steps):
+        model.step()
+    total = time.process_time() - start
+    parts = {k: round(v / steps * 1e3, 2) for k, v in sorted(spent.items(), key=lambda x: -x[1])}
+    print(f"{firms:,} firm agents, CPU ms per month over {steps} months: {total / steps * 1e3:.1f}")
+    for name, ms in parts.items():
+        print(f"  {name:20s} {ms:8.1f}")
+    return {"mode": "profile", "firms": firms, "steps": steps,
+            "cpu_ms_per_step": round(total / steps * 1e3, 2), "parts_cpu_ms": parts}
+
+
 def run_worker(args: list[str]) -> dict:
     """One measurement in a fresh interpreter; its last stdout line is the JSON result."""
     cmd = [sys.executable, "-m", "benchmarks.scale", "--worker", *args]
@@ -228,10 +268,13 @@ def main(argv=None) -> int:
     p.add_argument("--reference-max-firms", type=int, default=100_000)
     p.add_argument("--national", action="store_true",
                    help=f"one run at 1:1 national scale ({NATIONAL_FIRMS:,} firm agents)")
-    p.add_argument("--firms", type=int, default=NATIONAL_FIRMS,
-                   help="firm agents for --national")
+    p.add_argument("--firms", type=int, default=None,
+                   help=f"firm agents for --national (default {NATIONAL_FIRMS:,}) or --profile "
+                        "(default 100,000)")
     p.add_argument("--firm-snapshots", action="store_true",
                    help="--national: also record every firm each December (firms.csv data)")
+    p.add_argument("--profile", action="store_true",
+                   help="CPU time per part of the month at --firms agents (default 100,000)")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--worker", choices=["model", "reference", "national"], help=argparse.SUPPRESS)
@@ -244,7 +287,10 @@ def main(argv=None) -> int:
     elif args.worker == "national":
         out = worker_national(args.firms, args.steps, args.scenario, args.seed,
                               args.firm_snapshots)
+    elif args.profile:
+        out = profile_parts(args.firms or 100_000, args.steps, args.scenario, args.seed)
     elif args.national:
+        args.firms = args.firms or NATIONAL_FIRMS
         out = main_national(args)
     else:
         out = main_sizes(args)
