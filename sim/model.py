@@ -252,6 +252,7 @@ class ClusterModel(mesa.Model):
         self.direct_loss_bn_yuan = 0.0
         self.region_va = np.zeros(R)
         self.median_employment: np.ndarray | None = None  # by sub-sector, from the first month
+        self.now: SimpleNamespace | None = None  # the month's live rows and sums, during step()
         self.datacollector = mesa.DataCollector(model_reporters={
             "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
             "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
