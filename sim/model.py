@@ -443,7 +443,8 @@ class ClusterModel(mesa.Model):
         _exit_inputs(now.rows, f.net_worth, f.named, now.size, now.subsector,
                      self.median_employment, net_worth, named, relative)
         out = entry_exit.exits(self.rng, net_worth, ee["exit_hazard_pct"] / 100, exempt=named,
-                               relative_size=relative, size_exponent=ee["exit_size_exponent"])
+                               relative_size=relative, size_exponent=ee["exit_size_exponent"],
+                               backed=named if ee["named_firms_survive"] else None)
         gone = now.rows[out]
         f.remove(gone)
         Firm.remove_batch(self, [self.agent_of_row[r] for r in gone])

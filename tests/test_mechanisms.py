@@ -157,6 +157,15 @@ def test_exit_on_losses_and_by_hazard():
     assert 1 - (1 - many.mean()) ** 12 == pytest.approx(0.12, rel=0.03)
 
 
+def test_backed_firms_survive_losses_and_exempt_firms_the_hazard():
+    rng = np.random.default_rng(6)
+    nw = np.array([-1.0, -1.0, 1.0, 1.0])
+    exempt = backed = np.array([False, True, False, True])
+    out = entry_exit.exits(rng, nw, 1.0, exempt, backed=backed)
+    assert out.tolist() == [True, False, True, False]  # hazard 100%/year hits the unexempt
+    assert entry_exit.exits(rng, nw, 0.0, exempt).tolist() == [True, True, False, False]
+
+
 def test_entrant_count_keeps_expected_rate():
     rng = np.random.default_rng(6)
     counts = [entry_exit.entrant_count(rng, 1000, 0.1) for _ in range(12_000)]

@@ -8,7 +8,8 @@ regions is one, which keeps a and b on the same footing whatever the number of f
 A share of entrants are spin-offs (Klepper 2007; Zhang 2003 on Silicon Valley; Brenner 2001):
 they start in their parent's cluster with part of its know-how, which makes entry local.
 Exit: a firm leaves when its net worth turns negative (sustained losses), or by an exogenous
-hazard.
+hazard. Firms backed beyond their own equity (the named national champions, see
+`entry_exit.named_firms_survive`) can be kept from both.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def entrant_count(rng, firms_now, rate_per_year):
     return base + int(rng.random() < expected - base)
 
 
-def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_exponent=0.0):
+def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_exponent=0.0,
+          backed=None):
     """Mask of firms that exit this month. The hazard of a firm of relative size x (size over the
     median of its sub-sector) is hazard * x^-size_exponent, capped at four times the base rate:
-    exit rates fall with size (Dunne, Roberts & Samuelson 1989)."""
+    exit rates fall with size (Dunne, Roberts & Samuelson 1989). `exempt` firms face no hazard;
+    `backed` firms (a mask, default none) do not exit on negative net worth either: their
+    losses are covered from outside (new equity, state funds)."""
     annual = float(hazard_per_year)
     if relative_size is not None and size_exponent:
         annual = np.minimum(annual * np.maximum(relative_size, 1e-12) ** -size_exponent,
@@ -52,4 +56,6 @@ def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_expo
     drawn = rng.random(len(net_worth)) < hazard
     drawn &= ~exempt
     drawn |= net_worth < 0.0
+    if backed is not None:
+        drawn &= ~backed
     return drawn
