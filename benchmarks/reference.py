@@ -288,11 +288,20 @@ class ReferenceModel(mesa.Model):
             self.dependence_array, self.domestic_array, np.array(va))
 
     def innovation_aggregates(self) -> None:
-        best = [0.0] * (self.n_regions * self.n_subsectors)
+        n_cells = self.n_regions * self.n_subsectors
+        weights, sums = [0.0] * n_cells, [0.0] * n_cells
         for firm in self.agents:
             cell = firm.region * self.n_subsectors + firm.subsector
-            best[cell] = max(best[cell], firm.technology)
-        self.best = best
+            weights[cell] += firm.weight
+            sums[cell] += firm.weight * firm.technology
+        mean = [s / max(w, 1e-300) for s, w in zip(sums, weights)]
+        weights, sums = [0.0] * n_cells, [0.0] * n_cells
+        for firm in self.agents:
+            cell = firm.region * self.n_subsectors + firm.subsector
+            if firm.technology >= mean[cell]:
+                weights[cell] += firm.weight
+                sums[cell] += firm.weight * firm.technology
+        self.best = [s / max(w, 1e-300) for s, w in zip(sums, weights)]
         self.cumulative_chip_rd += self.chip_rd_month
         self.learning = export_controls.learning_index(
             self.cumulative_chip_rd, self.cumulative_chip_rd_2020, self.learning_elasticity)

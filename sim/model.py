@@ -407,7 +407,7 @@ class ClusterModel(mesa.Model):
         innovation.innovate_rows(self.rng, f.technology, now.rows, now.rd_share, inn["zeta"],
                                  inn["jump_low"], inn["jump_high"], inn["jump_beta_a"],
                                  inn["jump_beta_b"])
-        best = innovation.best_practice_rows(now.rows, f.technology, now.cell,
+        best = innovation.best_practice_rows(now.rows, f.technology, f.weight, now.cell,
                                              self.n_regions * S)
         innovation.imitate_rows(self.rng, f.technology, now.rows, best, now.cell, now.rd_share,
                                 inn["imitation_zeta"], inn["imitation_share"])

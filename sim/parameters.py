@@ -138,7 +138,8 @@ PARAMETERS: list[Param] = [
     P("innovation.imitation_zeta", 0.1, "-", "Imitation success per month is 1-exp(-zeta_im x R&D "
       "share of value added).", "Dosi et al. 2010 (form)", min=0, max=100),
     P("innovation.imitation_share", 0.05, "fraction", "Share of the gap to the best practice of the "
-      "own cluster and sub-sector closed by a successful imitation.", "Assumption", min=0, max=1),
+      "own cluster and sub-sector (the mean technology of its above-mean firms) closed by a "
+      "successful imitation.", "Assumption", min=0, max=1),
     P("innovation.selection", 0.005, "1/month", "chi: replicator-dynamics speed, employment growth per "
       "unit of relative competitiveness.", "Dosi et al. 2010 (form); Metcalfe 1994", min=0, max=2),
     # --- entry and exit ------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Each mechanism on its own: direction and size, without building a model."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -99,9 +101,28 @@ def test_more_rd_means_more_innovation():
 def test_imitation_closes_the_set_share_of_the_gap():
     rng = np.random.default_rng(2)
     tech = np.array([1.0, 2.0])
-    best = innovation.best_practice(tech, np.array([0, 0]), 1)
+    best = innovation.best_practice(tech, np.ones(2), np.array([0, 0]), 1)
     new, ok = innovation.imitate(rng, tech, best[[0, 0]], np.array([1e3, 1e3]), 1.0, 0.1)
     assert ok.all() and new[0] == pytest.approx(1.1) and new[1] == 2.0
+
+
+def test_best_practice_is_the_mean_of_the_better_real_firms_whatever_the_agent_count():
+    # cell 0: weighted mean (3 x 1 + 1 x 3) / 4 = 1.5, so only the firm at 3 is "better";
+    # cell 1: one firm, its own best practice
+    tech, weight = np.array([1.0, 3.0, 2.0]), np.array([3.0, 1.0, 5.0])
+    best = innovation.best_practice(tech, weight, np.array([0, 0, 1]), 3)
+    assert best.tolist() == [3.0, 2.0, 0.0]
+    # the same population drawn as 100 or 100,000 agents: the maximum would climb with the
+    # draw (about +1.7 log-sd), the best practice stays within sampling error
+    rng = np.random.default_rng(3)
+    small, large = (np.exp(rng.standard_normal(n)) for n in (100, 100_000))
+    b_small, b_large = (innovation.best_practice(t, np.ones(len(t)), np.zeros(len(t), int), 1)[0]
+                        for t in (small, large))
+    # E[e^Z | e^Z >= E e^Z] = e^0.5 Phi(0.5) / (1 - Phi(0.5)) for Z standard normal
+    phi = 0.5 * (1 + math.erf(0.5 / math.sqrt(2)))
+    assert b_large == pytest.approx(math.exp(0.5) * phi / (1 - phi), rel=0.02)
+    assert b_small == pytest.approx(b_large, rel=0.15)
+    assert np.log(large.max()) - np.log(small.max()) > 1.0
 
 
 def test_replicator_reallocates_without_changing_total():

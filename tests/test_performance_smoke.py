@@ -118,10 +118,9 @@ def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
     cell = reg * S + sub
     tech, know, rd_share = f.technology[rows], f.knowledge[rows], rng.uniform(0, 0.5, n)
     # best practice and imitation (same random draws)
-    best = innovation.best_practice_rows(rows, f.technology, cell, R * S)
-    ref_best = np.zeros(R * S)
-    np.maximum.at(ref_best, cell, tech)
-    assert np.array_equal(best, ref_best)
+    best = innovation.best_practice_rows(rows, f.technology, f.weight, cell, R * S)
+    ref_best = innovation.best_practice(tech, f.weight[rows], cell, R * S)
+    assert np.allclose(best, ref_best, rtol=1e-12, atol=0) and (best > 0).any()
     success = np.random.default_rng(1).random(n) < innovation.success_probability(rd_share, 3.0)
     innovation.imitate_rows(np.random.default_rng(1), f.technology, rows, best, cell, rd_share,
                             3.0, 0.05)

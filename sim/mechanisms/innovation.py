@@ -4,7 +4,10 @@ Each month a firm innovates with probability 1 - exp(-zeta * rd) and imitates wi
 1 - exp(-zeta_im * rd), where rd is its R&D spending as a share of value added. An innovation
 draws a log-productivity change from a Beta(a, b) on [low, high] and is adopted only if it is an
 improvement; an imitation closes part of the gap to the best practice of the firm's own
-cluster and sub-sector. Market shares move by replicator dynamics: a firm grows when its
+cluster and sub-sector: the mean technology of the cell's better firms (those at or above the
+cell mean), weighted by the real firms each agent stands for. Unlike the cell's maximum, this
+does not rise with the number of agents drawn, so results do not depend on `run.firms`.
+Market shares move by replicator dynamics: a firm grows when its
 productivity (after chip caps) beats its sub-sector's employment-weighted mean.
 """
 
@@ -37,17 +40,34 @@ def innovate_rows(rng, technology, rows, rd_share, zeta, low, high, a, b):
     return improved
 
 
-def best_practice(technology, cell, n_cells):
-    return best_practice_rows(np.arange(len(technology)), technology, cell, n_cells)
+def best_practice(technology, weight, cell, n_cells):
+    """Best practice by cell: the weight-averaged technology of the firms at or above their
+    cell's weighted mean (0 for an empty cell)."""
+    mean = (np.bincount(cell, weight * technology, n_cells)
+            / np.maximum(np.bincount(cell, weight, n_cells), 1e-300))
+    better = technology >= mean[cell]
+    w = np.where(better, weight, 0.0)
+    return np.bincount(cell, w * technology, n_cells) / np.maximum(np.bincount(cell, w, n_cells),
+                                                                  1e-300)
 
 
 @njit(cache=True)
-def best_practice_rows(rows, technology, cell, n_cells):
-    """Highest technology in each cell among the firms at `rows` (cell[i] is row i's cell)."""
-    best = np.zeros(n_cells)
+def best_practice_rows(rows, technology, weight, cell, n_cells):
+    """best_practice() for the firms at `rows` (cell[i] is row i's cell), in two passes."""
+    w_sum, wa_sum = np.zeros(n_cells), np.zeros(n_cells)
     for i in range(len(rows)):
-        best[cell[i]] = max(best[cell[i]], technology[rows[i]])
-    return best
+        r = rows[i]
+        w_sum[cell[i]] += weight[r]
+        wa_sum[cell[i]] += weight[r] * technology[r]
+    mean = wa_sum / np.maximum(w_sum, 1e-300)
+    w_sum[:] = 0.0
+    wa_sum[:] = 0.0
+    for i in range(len(rows)):
+        r = rows[i]
+        if technology[r] >= mean[cell[i]]:
+            w_sum[cell[i]] += weight[r]
+            wa_sum[cell[i]] += weight[r] * technology[r]
+    return wa_sum / np.maximum(w_sum, 1e-300)
 
 
 def imitate(rng, technology, best_in_cell, rd_share, zeta_im, share):
