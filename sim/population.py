@@ -22,15 +22,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 
 from sim.mechanisms import agglomeration, export_controls, policy, production, spillover
 from sim.scenario import Scenario
 
 
-# Generic firm sizes are drawn with this fraction of the tail exponent and reweighted (below):
-# at 5,000 agents it cuts the replicate spread of the 2025 share by a third, at 50,000 by
-# two thirds, and brings small runs' means to the large runs' (docs/ODD.md, initialisation).
+# Generic firm sizes are drawn with as little as this fraction of the tail exponent and
+# reweighted (build, step 4): at 5,000 agents it cuts the replicate spread of the 2025 share by a
+# third, at 50,000 by two thirds, and brings small runs' means to the large runs'.
 SIZE_SAMPLING = 0.5
+
+
+def sampling_exponent(alpha: float, z_max: float, firms_per_agent: float) -> float:
+    """The Pareto exponent to draw sizes from: alpha x SIZE_SAMPLING, or the flattest above it
+    that keeps every weight at least one real firm. The weight firms_per_agent x f(x) / g(x)
+    (f, g the truncated Pareto densities on [1, z_max] with exponents alpha and the sampling
+    one) is smallest at z_max; at 1:1 scale only alpha itself (equal weights) keeps it >= 1."""
+    def min_weight_minus_one(b):
+        f = alpha * z_max ** (-alpha - 1) / (1 - z_max ** -alpha)
+        g = b * z_max ** (-b - 1) / (1 - z_max ** -b)
+        return firms_per_agent * f / g - 1
+    flattest = alpha * SIZE_SAMPLING
+    if min_weight_minus_one(flattest) >= 0:
+        return flattest
+    if firms_per_agent <= 1:
+        return alpha
+    return brentq(min_weight_minus_one, flattest, alpha)
 
 
 @dataclass
@@ -141,7 +159,7 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     # agent's weight is the density ratio, normalised to the cell's real firms. Big firms get
     # small weights, so no agent stands for hundreds of identical giants whose common fate
     # would dominate the aggregate noise; the real-firm size distribution is unchanged.
-    sampling = alpha * SIZE_SAMPLING
+    sampling = sampling_exponent(alpha, z_max, firm_cells.sum() / max(n_gen, 1))
     u = rng.uniform(z_max ** -sampling, 1.0, n_gen)
     size = u ** (-1.0 / sampling)
     sd = sc["calibration.productivity_dispersion"]

@@ -1,0 +1,46 @@
+"""The initial population: importance-sampled sizes represent the same real firms at any
+number of agents."""
+
+import numpy as np
+import pytest
+
+from sim.inputs import load_inputs
+from sim.population import SIZE_SAMPLING, build, sampling_exponent
+from sim.scenario import load_scenario, month_index
+from sim.validation.stylised import hill
+
+BASE = "scenarios/baseline.yaml"
+
+
+def test_sampling_exponent_flattens_only_as_far_as_weights_of_one_allow():
+    assert sampling_exponent(1.1, 1e4, 292.0) == pytest.approx(1.1 * SIZE_SAMPLING)
+    assert sampling_exponent(1.1, 1e4, 1.0) == 1.1     # 1:1 scale: equal weights
+    assert sampling_exponent(1.1, 1e4, 0.5) == 1.1     # more agents than firms
+    mid = [sampling_exponent(1.1, 1e4, r) for r in (2.0, 10.0, 58.0)]
+    assert 1.1 > mid[0] > mid[1] > mid[2] > 0.55
+
+
+@pytest.mark.parametrize("firms_million,agents", [(2.92, 4000), (0.0201, 4000)])
+def test_weights_add_up_and_keep_the_real_firm_size_tail(firms_million, agents):
+    """At 730 firms per agent sizes are drawn flat and reweighted; at 5 they are nearly equal
+    weights. Either way the weights are real firms (>= 1, summing to the firm count) and the
+    real firms' employment tail has the set exponent."""
+    sc = load_scenario(BASE)
+    sc.set("calibration.firm_count_million", firms_million)
+    sc.validate()
+    init = build(sc, load_inputs(sc), agents, np.random.default_rng(11), month_index("2020-01"))
+    c = init.columns
+    generic = c["named"] < 0
+    w = c["weight"][generic]
+    assert w.min() >= 1.0
+    assert c["weight"].sum() == pytest.approx(firms_million * 1e6, rel=0.01)
+    # employment within a cell is the Pareto draw times the cell's scale: divide it out
+    cell = (c["region"] * 100 + c["subsector"])[generic]
+    emp = c["employment"][generic]
+    lowest = np.full(cell.max() + 1, np.inf)
+    np.minimum.at(lowest, cell, emp)
+    relative = emp / lowest[cell]
+    assert hill(relative, w, xmin=3.0) == pytest.approx(1.1, abs=0.1)
+    # unweighted, the agents' own sizes are the flatter sample
+    agents_alpha = hill(relative, np.ones(len(w)), xmin=3.0)
+    assert agents_alpha == pytest.approx(0.55 if firms_million > 1 else 0.92, abs=0.08)
