@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from sim.mechanisms import agglomeration, export_controls, policy, production, spillover
 from sim.scenario import Scenario
@@ -48,6 +47,7 @@ def sampling_exponent(alpha: float, z_max: float, firms_per_agent: float) -> flo
         return flattest
     if firms_per_agent <= 1:
         return alpha
+    from scipy.optimize import brentq  # only large runs get here; the import costs 0.2 s
     return brentq(min_weight_minus_one, flattest, alpha)
 
 
