@@ -7,8 +7,8 @@
    2020 revenue times their sub-sector's value-added ratio; the rest of each cell goes to
    generic agents.
 3. Firm counts follow each region's share of the 2.92 million legal entities, split over
-   sub-sectors in proportion to employment. Agents per cell in proportion to firm counts; each
-   generic agent stands for (firms in cell / agents in cell) real firms.
+   sub-sectors in proportion to employment. Agents per cell in proportion to firm counts; the
+   cell's real firms are shared among its generic agents by the weights of step 4.
 4. Firm sizes are Pareto with the set tail exponent, represented by importance sampling (big
    firms are drawn more often and carry smaller weights); labour productivity is lognormal around
    the sub-sector's value added per worker times the cluster's agglomeration factor, which is
@@ -155,7 +155,7 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     n_gen = len(cell_of_agent)
     alpha = sc["calibration.size_tail_exponent"]
     z_max = 1e4  # truncation: one super-individual must not stand for hundreds of giants
-    # Importance sampling: sizes are drawn from a Pareto with half the tail exponent, and each
+    # Importance sampling: sizes are drawn from a flatter Pareto (sampling_exponent), and each
     # agent's weight is the density ratio, normalised to the cell's real firms. Big firms get
     # small weights, so no agent stands for hundreds of identical giants whose common fate
     # would dominate the aggregate noise; the real-firm size distribution is unchanged.
