@@ -47,7 +47,7 @@ class RefFirm(mesa.Agent):
 
     def __init__(self, model, region, subsector, sector, weight, employment, technology,
                  knowledge, rd_intensity, net_worth, inventory, age_months=0, listed_month=-1,
-                 named=-1, productivity=0.0, value_added=0.0, output_cap=1.0):
+                 named=-1, productivity=0.0, value_added=0.0, output_cap=1.0, shock_variance=1.0):
         super().__init__(model)
         self.region, self.subsector, self.sector = region, subsector, sector
         self.weight, self.employment = weight, employment
@@ -56,6 +56,7 @@ class RefFirm(mesa.Agent):
         self.inventory = list(inventory)  # months of critical use, by tier
         self.age_months, self.listed_month, self.named = age_months, listed_month, named
         self.productivity, self.value_added, self.output_cap = productivity, value_added, output_cap
+        self.shock_variance = shock_variance
         self.rd_share = 0.0
 
     def produce(self) -> None:
@@ -106,8 +107,10 @@ class RefFirm(mesa.Agent):
         # selection (replicator), sector trend, size-scaled shock
         growth = m.selection * (self.productivity / max(m.mean_productivity[s], 1e-300) - 1.0)
         growth += m.trend[self.sector]
-        scale = min(m.shock_sd * (max(self.employment, 1e-12) / m.median[s]) ** -m.shock_beta,
-                    0.5)
+        if m.lumpy_growth and (m.month % 12 == 0 or m.month == m.start_month):
+            self.shock_variance = self.random.expovariate(1.0)
+        scale = min(m.shock_sd * math.sqrt(self.shock_variance)
+                    * (max(self.employment, 1e-12) / m.median[s]) ** -m.shock_beta, 0.5)
         growth += scale * self.random.gauss(0.0, 1.0) - 0.5 * scale ** 2
         self.employment *= math.exp(growth)
         self.age_months += 1
@@ -177,6 +180,7 @@ class ReferenceModel(mesa.Model):
         self.absorptive_lambda, self.spill_strength = sp["absorptive_lambda"], sp["strength"]
         self.foreign_strength, self.frontier_growth = sp["foreign_strength"], sp["frontier_growth_pct"]
         self.shock_sd, self.shock_beta = prod["shock_sd"], prod["shock_size_exponent"]
+        self.lumpy_growth = prod["lumpy_growth"]
         self.exit_hazard, self.exit_size_exponent = ee["exit_hazard_pct"] / 100, ee["exit_size_exponent"]
         self.entry_rate, self.spinoff_share = ee["entry_rate_pct"] / 100, ee["spinoff_share"]
         self.entrant_productivity, self.entrant_size = ee["entrant_productivity"], ee["entrant_size"]
@@ -189,7 +193,7 @@ class ReferenceModel(mesa.Model):
         columns = {name: getattr(f, name)[rows].tolist() for name in (
             "region", "subsector", "sector", "weight", "employment", "technology", "knowledge",
             "rd_intensity", "net_worth", "inventory", "age_months", "listed_month", "named",
-            "productivity", "value_added", "output_cap")}
+            "productivity", "value_added", "output_cap", "shock_variance")}
         for i in range(len(rows)):
             RefFirm(self, **{name: values[i] for name, values in columns.items()})
         del twin, columns
@@ -359,7 +363,8 @@ class ReferenceModel(mesa.Model):
                     weight=self.entrant_weight, employment=emp, technology=tech,
                     knowledge=know * 0.9, rd_intensity=self.sector_rd[s],
                     net_worth=self.initial_net_worth_months * emp * tech * TO_BN_MONTH,
-                    inventory=[self.target_inventory if d > 0 else 0.0 for d in dep])
+                    inventory=[self.target_inventory if d > 0 else 0.0 for d in dep],
+                    shock_variance=rng.expovariate(1.0) if self.lumpy_growth else 1.0)
 
     # ------------------------------------------------------------------ read-outs
     @property

@@ -41,6 +41,7 @@ FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "listed_month": (np.int32, ()),      # month index of Entity-List addition, -1 if none
     "named": (np.int32, ()),             # row of named_firms table, -1 for generic firms
     "inventory": (np.float64, (N_TIERS,)),  # chip stockpile, months of critical use per tier
+    "shock_variance": (np.float64, ()),  # this year's variance multiplier of growth shocks
 }
 # Bookkeeping columns, kept like the state above but not model state (docs/ODD.md lists FIELDS)
 BOOKKEEPING: dict[str, tuple[type, tuple[int, ...]]] = {

@@ -432,9 +432,12 @@ class ClusterModel(mesa.Model):
         innovation.growth_rows(now.rows, f.productivity, now.mean_productivity, f.subsector,
                                f.sector, self.trend_log_monthly, p["innovation"]["selection"],
                                f.employment, growth, size)
+        if self.month % 12 == 0 or self.month == self.start_month:  # January: a new year
+            f.shock_variance[now.rows] = innovation.yearly_shock_variance(
+                self.rng, now.n, p["production"]["lumpy_growth"])
         growth += innovation.size_scaled_shocks(
             self.rng, size, self.median_employment[now.subsector], p["production"]["shock_sd"],
-            p["production"]["shock_size_exponent"])
+            p["production"]["shock_size_exponent"], np.take(f.shock_variance, now.rows))
         innovation.grow_rows(now.rows, np.exp(growth), f.employment, f.age_months, now.size)
 
     def enter_and_exit(self) -> None:
@@ -507,7 +510,9 @@ class ClusterModel(mesa.Model):
             n_new, region=new_reg, subsector=new_sub, sector=self.subsector_sector[new_sub],
             weight=self.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
             rd_intensity=sector_rd, net_worth=ee["initial_net_worth_months"] * expected_va,
-            output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0))
+            output_cap=1.0, age_months=0, inventory=np.where(dep > 0, self.target_inventory, 0.0),
+            shock_variance=innovation.yearly_shock_variance(self.rng, n_new,
+                                                            p["production"]["lumpy_growth"]))
         entrants = Firm.create_batch(self, new_rows)
         f.firm_id[new_rows] = [agent.unique_id for agent in entrants]
         self.agent_of_row.extend(entrants)

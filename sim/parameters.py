@@ -87,6 +87,12 @@ PARAMETERS: list[Param] = [
       "Stanley et al. 1996", min=0, max=1),
     P("production.shock_size_exponent", 0.18, "-", "beta in sd(shock) ~ size^-beta.",
       "Stanley et al. 1996 Nature 379:804 (0.15-0.2)", min=0, max=0.5),
+    P("production.lumpy_growth", True, "-", "Each January every firm draws the variance of its "
+      "growth shocks for the year from an exponential with mean one (a good or a quiet year), so "
+      "annual growth rates are a Gaussian scale mixture: Laplace (tent-shaped) instead of "
+      "Gaussian. Off: the same variance every year.", "Bottazzi & Secchi 2006 RAND J. Econ. "
+      "37:235 (Laplace growth from lumpy opportunities); Kotz, Kozubowski & Podgorski 2001 "
+      "(Laplace as a normal variance mixture)", kind="bool"),
     P("production.infrastructure_elasticity", 0.05, "-", "Elasticity of productivity with respect to "
       "the region's digital infrastructure index.", "Roller & Waverman 2001 AER (telecom "
       "infrastructure)", min=0, max=1),

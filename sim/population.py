@@ -214,5 +214,6 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
         rd_intensity=rd, net_worth=months * va_month, value_added=va_month,
         output_cap=np.ones(n), age_months=rng.integers(0, 240, n).astype(np.int32),
         named=named_row.astype(np.int32), inventory=np.where(dep > 0, inv, 0.0),
+        shock_variance=np.ones(n),  # drawn in the first month (ClusterModel.compete)
     )
     return Initial(columns, reference, float(g_mean), congestion_density, infra_rel, inv)

@@ -144,6 +144,26 @@ def test_shock_volatility_falls_with_size_as_documented():
     assert np.exp(small).mean() == pytest.approx(1.0, abs=1e-3)  # no drift
 
 
+def test_a_yearly_exponential_shock_variance_makes_annual_growth_laplace():
+    """Twelve monthly shocks with one Exp(1) variance per firm-year sum to a Laplace growth
+    rate (excess kurtosis 3, Subbotin shape 1); with a fixed variance, to a Gaussian (0, 2).
+    The mean variance is one, so the spread of growth rates is the same either way."""
+    from scipy import stats
+    rng = np.random.default_rng(8)
+    n, size = 100_000, np.full(100_000, 10.0)
+    out = {}
+    for lumpy in (False, True):
+        v = innovation.yearly_shock_variance(rng, n, lumpy)
+        annual = sum(innovation.size_scaled_shocks(rng, size, 10.0, 0.04, 0.18, v)
+                     for _ in range(12))
+        out[lumpy] = annual
+    assert stats.kurtosis(out[False]) == pytest.approx(0.0, abs=0.1)
+    assert stats.kurtosis(out[True]) == pytest.approx(3.0, abs=0.4)
+    assert stats.gennorm.fit(out[True])[0] == pytest.approx(1.0, abs=0.1)
+    assert out[True].std() == pytest.approx(out[False].std(), rel=0.02)
+    assert innovation.yearly_shock_variance(rng, 400_000).mean() == pytest.approx(1.0, abs=0.01)
+
+
 # --------------------------------------------------------------------------- entry and exit
 def test_location_without_pull_follows_attractiveness():
     a = np.array([1.0, 3.0])

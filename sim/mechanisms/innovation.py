@@ -103,10 +103,20 @@ def replicator_growth(competitiveness, employment_weight, group, n_groups, chi):
     return chi * (competitiveness / np.maximum(mean[group], 1e-300) - 1.0)
 
 
-def size_scaled_shocks(rng, size, reference_size, sd, beta):
+def yearly_shock_variance(rng, n, lumpy=True):
+    """Each firm's variance multiplier of its growth shocks for a year: Exp(1) draws (mean one),
+    or ones. Twelve monthly Gaussian shocks with a common exponential variance add up to a
+    Laplace annual growth rate (a normal variance mixture with exponential mixing is Laplace;
+    Kotz, Kozubowski & Podgorski 2001), the tent shape of firm growth (Bottazzi & Secchi 2006)."""
+    return rng.exponential(1.0, n) if lumpy else np.ones(n)
+
+
+def size_scaled_shocks(rng, size, reference_size, sd, beta, variance=1.0):
     """Idiosyncratic log growth shocks with sd falling with size as size^-beta (Stanley et al.
-    1996). `reference_size` is the size that gets `sd`."""
-    scale = np.minimum(sd * (np.maximum(size, 1e-12) / reference_size) ** (-beta), 0.5)
+    1996), times sqrt(variance) (yearly_shock_variance). `reference_size` is the size that
+    gets `sd`."""
+    scale = np.minimum(sd * np.sqrt(variance)
+                       * (np.maximum(size, 1e-12) / reference_size) ** (-beta), 0.5)
     # minus scale^2/2 so that exp(shock) has mean one: shocks add dispersion, not drift
     return scale * rng.standard_normal(len(size)) - 0.5 * scale**2
 

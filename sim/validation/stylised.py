@@ -108,6 +108,14 @@ def growth_rates(firms: pd.DataFrame, size: str = "value_added_bn_yuan") -> pd.D
     return both[["replicate", "year", "firm_id", "sector", "weight", "log_size", "growth"]]
 
 
+def by_real_firms(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """As many rows as `frame`, drawn with replacement in proportion to `weight`: a sample of
+    real firms. Agents are not one (big firms are drawn more often and weigh less, see
+    sim/population.py), so a pooled distribution is taken over this resample."""
+    return frame.sample(n=len(frame), replace=True, weights="weight", random_state=seed,
+                        ignore_index=True)
+
+
 def growth_shape(growth) -> dict:
     """Laplace vs Gaussian by maximum likelihood, Subbotin shape, excess kurtosis."""
     g = np.asarray(growth, float)
