@@ -62,12 +62,17 @@ def firm_share_designated(m):
     return firms[m.inputs.designated].sum() / firms.sum()
 
 
+def firms_by_subsector_and_region(m):
+    f, rows = m.firms, m.firms.rows
+    c = np.zeros((m.n_subsectors, m.n_regions))
+    np.add.at(c, (f.subsector[rows], f.region[rows]), f.weight[rows])
+    return c
+
+
 def specialisation(m):
     """Krugman dissimilarity between each sub-sector's location pattern and all firms',
     firm-weighted mean over sub-sectors: 0 when every sector locates alike."""
-    f, rows, _ = _live(m)
-    c = np.zeros((m.n_subsectors, m.n_regions))
-    np.add.at(c, (f.subsector[rows], f.region[rows]), f.weight[rows])
+    c = firms_by_subsector_and_region(m)
     by_sub = c / c.sum(1, keepdims=True)
     overall = c.sum(0) / c.sum()
     return np.average(np.abs(by_sub - overall).sum(1), weights=c.sum(1))
@@ -114,10 +119,8 @@ def run(changes: dict, seed: int, firms: int = FIRMS) -> ClusterModel:
             c.set(k, v)
         c.validate()
         m = ClusterModel(c, seed=seed, firms=firms, inputs=load_inputs(c))
-        f, rows = m.firms, m.firms.rows
-        m.last_initial_id = int(f.firm_id[rows].max())
-        m.counts_2020 = np.zeros((m.n_subsectors, m.n_regions))
-        np.add.at(m.counts_2020, (f.subsector[rows], f.region[rows]), f.weight[rows])
+        m.last_initial_id = int(m.firms.firm_id[m.firms.rows].max())
+        m.counts_2020 = firms_by_subsector_and_region(m)
         _cache[key] = m.run()
     return _cache[key]
 

@@ -345,8 +345,9 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
             "",
             "Annual log growth of each surviving agent between year-ends, net of the sub-sector x "
             "year mean, pooled over years and replicates as real firms (agents resampled in "
-            "proportion to their weight: big firms are drawn more often and weigh less). Laplace and Gaussian fitted by maximum "
-            "likelihood (both two parameters, so AIC ranks as the log-likelihood); the Subbotin "
+            "proportion to their weight: big firms are drawn more often and weigh less). "
+            "Laplace and Gaussian fitted by maximum likelihood (both two parameters, so AIC "
+            "ranks as the log-likelihood); the Subbotin "
             "(generalised normal) shape b nests both (b = 1 Laplace, b = 2 Gaussian; Bottazzi & "
             "Secchi 2006). Chinese firms 1998-2008 show the Laplace tent (Zou 2019).",
             "",
