@@ -13,14 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from sim.errors import UsageError  # noqa: F401  (re-exported: plugins raise it)
 from sim.scenario import ScenarioError
 
 # modules with a `register(subparsers)` function adding their commands
 PLUGINS = ("sim.sweep.cli", "sim.viz.cli", "sim.calibration.cli", "sim.validation.cli")
-
-
-class UsageError(Exception):
-    """A command-line problem that is not in a file (exit status 2)."""
 
 
 def _scenario_args(p: argparse.ArgumentParser) -> None:
