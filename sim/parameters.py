@@ -224,6 +224,16 @@ PARAMETERS: list[Param] = [
     P("policy.international_cooperation", 0.0, "0-1", "Softens controls: availability becomes "
       "a + cooperation x (1 - a), and foreign knowledge openness likewise.", "Model brief", min=0,
       max=1),
+    # --- measurement (sim/measurement.py: simulated values -> published series) ----------------
+    P("measurement.census_basis_factor", 1.027, "x pre-census core VA", "Ratio of core digital "
+      "value added on the 5th-economic-census basis to the model's pre-census basis, applied "
+      "from the census year (2023) on in the official core share of GDP, official core VA and "
+      "census revenue. The default is the lower bound, not an estimate: no census revision of "
+      "core VA is published, so the factor is to be estimated by calibration.",
+      "Lower bound: NBS revision of all GDP, 2023 +2.7% (Xinhua 2024-12-26); digital services "
+      "were under-covered at least as much as the average. Upper bound: all of 7.8% (2020) -> "
+      "9.9% (2023) re-measurement, i.e. 12.7555 trn / (7.8% x 126.058 trn pre-census GDP) = 1.297 "
+      "(NBS 2025-01-02). sim/data/SOURCES.md, observed.csv", min=1.027, max=1.30),
 ]
 
 BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
