@@ -40,7 +40,6 @@ from sim.inputs import DATA_DIR, GDP_COLUMNS, Inputs, builtin, read_table
 from sim.scenario import Scenario, ScenarioError
 
 KEY_COLUMNS = ("replicate",)
-OUT_COLUMNS = ("year", "category", "value")
 ALL = "all"
 OBSERVED_FILE = DATA_DIR / "observed.csv"
 OBSERVED_COLUMNS = ("series", "year", "category", "value", "unit", "uncertainty",
