@@ -24,6 +24,7 @@ SECTION_TITLES = {
     "agglomeration": "Agglomeration", "spillover": "Knowledge spillover",
     "innovation": "R&D, innovation, imitation and selection", "entry_exit": "Entry, location and exit",
     "export_controls": "Export controls", "policy": "Policy levers",
+    "measurement": "Measurement (simulated values onto published series)",
 }
 
 
