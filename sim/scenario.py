@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,6 @@ META_KEYS = ("name", "description", "extends")
 EVENT_KEYS = ("date", "name", "avail_frontier_ai", "avail_hbm", "avail_advanced_foundry",
               "avail_equipment", "foreign_knowledge", "entity_list_add", "direction")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 SECTOR_CODES = ("01", "02", "03", "04")
 
 
@@ -38,27 +38,237 @@ class ScenarioError(ValueError):
         super().__init__(f"{where}: {key + ': ' if key else ''}{problem}")
 
 
+# --------------------------------------------------------------------------- reading files
+
+# Limits on what a user file may make the loader do: far above any real scenario or experiment
+# (a few kB, nesting under 10), far below what could hang a command or exhaust memory.
+MAX_YAML_BYTES = 1 << 20
+MAX_TABLE_BYTES = 16 << 20
+MAX_YAML_DEPTH = 50
+MAX_YAML_VALUES = 50_000   # after expanding aliases
+NAME_RE = re.compile(r"^(?!\.)[\w.-]+$")   # \w: letters (any script), digits and `_`
+MAX_NAME_CHARS = 100
+NESTED_TOO_DEEP = f"values nested more than {MAX_YAML_DEPTH} deep; refused"
+
+
+def file_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file, or None."""
+    if path.is_dir():
+        return "is a directory, not a file"
+    if not path.exists():
+        return "file not found"
+    return None
+
+
+def read_text_file(path: Path, limit: int, cite: tuple | None = None) -> str:
+    """The text of a UTF-8 input file of at most `limit` bytes.
+
+    A problem with the file as a whole is reported at `cite` (file, line, key: where the path
+    was given) if there is one, else at the file itself.
+    """
+    def fail(line: int | None, problem: str) -> ScenarioError:
+        if cite:
+            return ScenarioError(*cite, f"{path}: {problem}")
+        return ScenarioError(path, line, None, problem)
+
+    problem = file_problem(path)
+    if problem:
+        raise fail(None, problem)
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)  # bounded: a device or pipe may never end
+    except OSError as exc:
+        raise fail(None, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise fail(None, f"file too large (over {limit >> 20} MiB); input files of this kind "
+                         f"are limited to {limit >> 20} MiB")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise fail(raw.count(b"\n", 0, nul) + 1, "binary data (a NUL byte), not a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise fail(line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                         "save the file as UTF-8") from None
+
+
+def non_finite(value: Any, prefix: str = ""):
+    """(dotted key, value) of every NaN or infinite number in a tree of dicts and lists.
+
+    JSON schema's `number` admits NaN and its bounds never reject it, so this is checked
+    explicitly for every numeric value a user gives.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        yield prefix.rstrip("."), value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from non_finite(v, f"{prefix}{k}.")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from non_finite(v, f"{prefix}{i}.")
+
+
+def finite_problem(value: float) -> str:
+    return f"must be a finite number, got {value}"
+
+
+def date_problem(text: str) -> str | None:
+    """Why `text` is not a calendar date YYYY-MM-DD, or None."""
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        return f"expected a date as YYYY-MM-DD, got {text!r}"
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError as exc:
+        return f"{text} is not a calendar date ({exc})"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name an output folder (runs/<name>), or None."""
+    if len(name) > MAX_NAME_CHARS:
+        return f"at most {MAX_NAME_CHARS} characters (it names the output folder), got {len(name)}"
+    if not NAME_RE.match(name):
+        return (f"{name!r} cannot name an output folder: use letters, digits, '.', '_' and '-' "
+                "only, not starting with '.'")
+    return None
+
+
 # --------------------------------------------------------------------------- YAML with lines
 
-def read_yaml(path: Path) -> tuple[dict, dict[str, int]]:
-    """Load a YAML mapping safely; also return the line (1-based) of every dotted key."""
-    if not path.exists():
-        raise ScenarioError(path, None, None, "file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        loader = yaml.SafeLoader(text)
+# libyaml's parser where PyYAML has it (ten times faster), with PyYAML's own composer on top so
+# that every node passes the limits below
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # PyYAML built without libyaml
+    _Parser = yaml.parser.Parser
+
+
+class GuardedLoader(yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor,
+                    yaml.resolver.Resolver):
+    """PyYAML's SafeLoader with limits: no alias bomb, recursive alias or deep nesting.
+
+    Aliases share nodes, so a few lines can stand for billions of values that every later
+    walk (lines, schema, copies) would expand; the composer counts the nodes each alias
+    brings in and the depth it reaches, and stops at the first one past a limit.
+    """
+
+    def __init__(self, text: str, path):
+        if _Parser is yaml.parser.Parser:
+            yaml.reader.Reader.__init__(self, text)
+            yaml.scanner.Scanner.__init__(self)
+        _Parser.__init__(self, *([text] if _Parser is not yaml.parser.Parser else []))
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.path = path
+        self._nesting = 0
+        self._open_anchors: set[str] = set()   # anchors whose node is still being composed
+        self._values = 0                       # nodes composed, aliases expanded
+        self._extent: dict[int, tuple[int, int]] = {}   # id(node) -> (nodes, depth) expanded
+
+    def _refuse(self, mark, problem: str):
+        return ScenarioError(self.path, mark.line + 1 if mark else None, None, problem)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open_anchors:
+                raise self._refuse(event.start_mark, f"recursive alias *{event.anchor} inside "
+                                   f"its own anchor &{event.anchor}")
+            node = super().compose_node(parent, index)
+            nodes, depth = self._extent[id(node)]
+            self._values += nodes
+            if self._values > MAX_YAML_VALUES:
+                raise self._refuse(event.start_mark, "YAML aliases expand to more than "
+                                   f"{MAX_YAML_VALUES} values (an alias bomb?); refused")
+            if self._nesting + depth > MAX_YAML_DEPTH:
+                raise self._refuse(event.start_mark, f"alias *{event.anchor} nests values more "
+                                   f"than {MAX_YAML_DEPTH} deep; refused")
+            return node
+        self._nesting += 1
+        self._values += 1
+        if self._nesting > MAX_YAML_DEPTH:
+            raise self._refuse(event.start_mark, NESTED_TOO_DEEP)
+        if self._values > MAX_YAML_VALUES:
+            raise self._refuse(event.start_mark, f"more than {MAX_YAML_VALUES} values in one "
+                                                 "file; refused")
+        anchor = event.anchor
+        if anchor:
+            self._open_anchors.add(anchor)
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else {}
+            node = super().compose_node(parent, index)
         finally:
-            loader.dispose()
+            self._nesting -= 1
+            self._open_anchors.discard(anchor)
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else ()
+        extents = [self._extent[id(c)] for c in children]
+        self._extent[id(node)] = (1 + sum(n for n, _ in extents),
+                                  1 + max((d for _, d in extents), default=0))
+        return node
+
+
+def _timestamp_as_text(loader, node):
+    """YAML reads 2024-01-01 as a date; the schema keeps dates as ISO text, and an impossible
+    date (2023-02-30) stays text for the date checks to report with its key."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node).isoformat()
+    except ValueError:
+        return node.value
+
+
+GuardedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def parse_yaml(text: str, path) -> tuple[Any, yaml.Node | None]:
+    """The value of one YAML document and its node graph (None if empty), within the limits."""
+    loader = GuardedLoader(text, path)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_duplicate_keys(node, "", path)
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _check_duplicate_keys(node: yaml.Node, prefix: str, path) -> None:
+    """YAML's last duplicate silently wins; name both lines instead (merge keys `<<` excepted)."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                line = k.start_mark.line + 1
+                if (k.tag, k.value) in first:
+                    raise ScenarioError(path, line, f"{prefix}{k.value}", "duplicate key (first "
+                                        f"given at line {first[k.tag, k.value]})")
+                first[k.tag, k.value] = line
+            _check_duplicate_keys(v, f"{prefix}{k.value}.", path)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _check_duplicate_keys(v, f"{prefix}{i}.", path)
+
+
+def read_yaml(path: Path, cite: tuple | None = None) -> tuple[dict, dict[str, int]]:
+    """Load a YAML mapping safely; also return the line (1-based) of every dotted key."""
+    text = read_text_file(path, MAX_YAML_BYTES, cite)
+    try:
+        data, node = parse_yaml(text, path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ScenarioError(path, mark.line + 1 if mark else None, None,
-                            f"malformed YAML: {exc.problem or exc.context}") from None
+        problem = exc.problem or exc.context
+        if "nesting depth" in str(problem):  # libyaml's own, lower in its scanner
+            problem = NESTED_TOO_DEEP
+        else:
+            problem = f"malformed YAML: {problem}"
+        raise ScenarioError(path, mark.line + 1 if mark else None, None, problem) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, None, None, f"malformed YAML: {exc}") from None
     if data is None:
         data = {}
-    data = _dates_to_text(data)
     if not isinstance(data, dict):
         raise ScenarioError(path, 1, None, "the file must be a mapping of keys to values")
     lines: dict[str, int] = {}
@@ -76,18 +286,9 @@ def read_yaml(path: Path) -> tuple[dict, dict[str, int]]:
 
     if node is not None:
         walk(node, "")
+    for key, value in non_finite(data):
+        raise ScenarioError(path, lines.get(key), key, finite_problem(value))
     return data, lines
-
-
-def _dates_to_text(value):
-    """YAML reads 2024-01-01 as a date; the schema keeps dates as ISO text."""
-    if isinstance(value, dict):
-        return {k: _dates_to_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dates_to_text(v) for v in value]
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    return value
 
 
 def deep_merge(base: dict, over: dict) -> dict:
@@ -235,22 +436,21 @@ class Scenario:
         return self
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, tuple[str, int]]]:
+def _load_chain(path: Path, seen: tuple[Path, ...],
+                cite: tuple | None = None) -> tuple[dict, dict[str, tuple[str, int]]]:
     path = path.resolve()
-    if path in seen:
-        raise ScenarioError(path, None, "extends", "circular extends: " +
-                            " -> ".join(p.name for p in (*seen, path)))
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, cite)
     origin = {k: (str(path), ln) for k, ln in lines.items()}
     if "extends" in data:
         parent = data["extends"]
-        if not isinstance(parent, str):
-            raise ScenarioError(path, lines.get("extends"), "extends", "must be a file path")
-        parent_path = (path.parent / parent)
-        if not parent_path.exists():
-            raise ScenarioError(path, lines.get("extends"), "extends",
-                                f"base file not found: {parent_path}")
-        base, base_origin = _load_chain(parent_path, (*seen, path))
+        here = (path, lines.get("extends"), "extends")
+        if not isinstance(parent, str) or not parent.strip():
+            raise ScenarioError(*here, "must be a file path")
+        parent_path = (path.parent / parent).resolve()
+        if parent_path in (*seen, path):
+            raise ScenarioError(*here, "circular extends: " +
+                                " -> ".join(p.name for p in (*seen, path, parent_path)))
+        base, base_origin = _load_chain(parent_path, (*seen, path), cite=here)
         base.pop("name", None), base.pop("description", None)
         merged = deep_merge(base, {k: v for k, v in data.items() if k != "extends"})
         return merged, {**base_origin, **origin}
@@ -263,9 +463,20 @@ def parse_set(item: str) -> tuple[str, Any]:
     key, raw = item.split("=", 1)
     key = key.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml(raw, "--set")[0] if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    except ScenarioError as exc:  # a YAML limit
+        raise ScenarioError("--set", None, key, exc.problem) from None
+    if isinstance(value, str):
+        try:  # YAML reads only .nan and .inf as numbers; nan, inf and -inf mean the same here
+            number = float(value)
+        except ValueError:
+            number = 0.0
+        if not math.isfinite(number):
+            value = number
+    for _, bad in non_finite(value):
+        raise ScenarioError("--set", None, key, finite_problem(bad))
     return key, value
 
 
@@ -286,6 +497,11 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
             node = node.setdefault(part, {})
         node[parts[-1]] = value
         origin[key] = ("--set", None)
+    if unknown_top.get("name"):
+        problem = name_problem(str(unknown_top["name"]))
+        if problem:
+            file, line = origin.get("name", (str(path), None))
+            raise ScenarioError(file, line, "name", problem)
     sc = Scenario(tree, Path(path) if path else None,
                   name=str(unknown_top.get("name") or (Path(path).stem if path else "defaults")),
                   description=str(unknown_top.get("description", "")), origin=origin)
@@ -326,6 +542,8 @@ def month_index(month: str) -> int:
 
 
 def validate_tree(sc: Scenario) -> None:
+    for key, value in non_finite(sc.tree):
+        raise sc.error(key, finite_problem(value))
     tree = {"name": sc.name, "description": sc.description, **sc.tree}
     errors = sorted(_VALIDATOR.iter_errors(tree), key=lambda e: list(map(str, e.absolute_path)))
     for err in errors:
@@ -359,16 +577,18 @@ def validate_tree(sc: Scenario) -> None:
     if start < month_index("2020-01"):
         raise sc.error("run.start", "runs start in 2020-01 or later (the calibration year is 2020)")
     tgt = sc.get("target.year")
-    if not (start // 12 <= tgt <= end // 12):
-        raise sc.error("target.year", f"target year {tgt} is outside the run "
-                                      f"{sc.get('run.start')}..{sc.get('run.end')}")
+    if not (start <= tgt * 12 and tgt * 12 + 11 <= end):  # the target is an annual share
+        raise sc.error("target.year", f"target year {tgt} is not a whole year of the run "
+                                      f"{sc.get('run.start')}..{sc.get('run.end')} (January to "
+                                      "December must be simulated)")
     events = sc.get("export_controls.extra_events")
     prev = None
     for i, ev in enumerate(events):
         key = f"export_controls.extra_events.{i}.date"
         d = str(ev["date"])
-        if not DATE_RE.match(d):
-            raise sc.error(key, f"expected a date as YYYY-MM-DD, got {d!r}")
+        problem = date_problem(d)
+        if problem:
+            raise sc.error(key, problem)
         mi = month_index(d)
         if mi < start or mi > end:
             raise sc.error(key, f"event date {d} is outside the run "
@@ -378,5 +598,6 @@ def validate_tree(sc: Scenario) -> None:
         prev = d
     for key in ("data.regions_file", "data.gdp_file", "data.events_file"):
         path = sc.resolve_path(key)
-        if path is not None and not path.exists():
-            raise sc.error(key, f"file not found: {path}")
+        problem = path and file_problem(path)
+        if problem:
+            raise sc.error(key, f"{path}: {problem}")
