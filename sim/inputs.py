@@ -5,29 +5,233 @@ Each table's columns, units and sources are described in sim/data/SOURCES.md.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from sim.scenario import Scenario, ScenarioError, month_index
+from sim.scenario import (MAX_TABLE_BYTES, Scenario, ScenarioError, date_problem,
+                          finite_problem, month_index, read_text_file)
 
 TIERS = ("frontier_ai", "hbm", "advanced_foundry", "equipment")
 SECTOR_CODES = ("01", "02", "03", "04")
 
-REGION_COLUMNS = ("region_id", "name", "macro_region", "kind", "nmc_2022", "lat", "lon",
-                  "specialisations", "area_km2", "core_va_share_2020_pct", "firms_share_2020_pct",
-                  "rd_intensity_pct", "attractiveness", "infrastructure_index", "source")
-SECTOR_COLUMNS = ("subsector_id", "sector", "name", "va_share_2020_pct", "va_to_revenue",
-                  "va_per_worker_k_yuan", "rd_intensity_pct", *(f"dep_{t}" for t in TIERS),
-                  "domestic_substitute_2020", "agglomeration_pull", "source")
-GDP_COLUMNS = ("year", "gdp_bn_yuan", "kind", "source")
-EVENT_COLUMNS = ("date", "event_id", "name", *(f"avail_{t}" for t in TIERS), "entity_list_add",
-                 "foreign_knowledge", "source")
-FIRM_COLUMNS = ("firm_id", "name", "region_id", "subsector_id", "revenue_2020_bn_yuan",
-                "employment_2020", "rd_intensity_pct", "source")
+
+# --------------------------------------------------------------------------- table checks
+
+@dataclass(frozen=True)
+class Column:
+    """What every cell of one column must hold; bounds follow from what the quantity means."""
+
+    name: str
+    kind: str = "text"        # text | id | ids (';'-separated) | int | float | flag | date | choice
+    lo: float | None = None
+    hi: float | None = None
+    above: bool = False       # the value must exceed `lo` (a level or a size), not merely reach it
+    blank_ok: bool = False    # an empty cell means "not given" (else it is an error)
+    unique: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False    # the header may lack this column
+
+
+@dataclass(frozen=True)
+class Table:
+    what: str
+    columns: tuple[Column, ...]
+    row_key: Callable[[dict], Any] | None = None   # rows with equal keys are duplicates
+    key_column: str = ""                           # where a duplicate row key is reported
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if not c.optional)
+
+
+def _fraction(name: str, **kw) -> Column:
+    return Column(name, "float", 0, 1, **kw)
+
+
+def _pct(name: str) -> Column:
+    return Column(name, "float", 0, 100)
+
+
+def _positive(name: str, kind: str = "float") -> Column:
+    return Column(name, kind, 0, above=True)
+
+
+SOURCE = Column("source", blank_ok=True)
+REGIONS = Table("region table", (
+    Column("region_id", "id", unique=True), Column("name"), Column("macro_region"),
+    Column("kind", "choice", choices=("city_cluster", "hub", "rest")), Column("nmc_2022", "flag"),
+    Column("lat", "float", -90, 90), Column("lon", "float", -180, 180),
+    Column("specialisations", "ids", blank_ok=True), _positive("area_km2"),
+    _pct("core_va_share_2020_pct"), _pct("firms_share_2020_pct"), _pct("rd_intensity_pct"),
+    _positive("attractiveness"), _fraction("infrastructure_index"), SOURCE))
+SECTORS = Table("sector table", (
+    Column("subsector_id", "id", unique=True), Column("sector", "choice", choices=SECTOR_CODES),
+    Column("name"), _pct("va_share_2020_pct"), Column("va_to_revenue", "float", 0, 1, above=True),
+    _positive("va_per_worker_k_yuan"), _pct("rd_intensity_pct"),
+    *(_fraction(f"dep_{t}") for t in TIERS), _fraction("domestic_substitute_2020"),
+    _fraction("agglomeration_pull"), SOURCE))
+GDP_KINDS = ("actual_final", "actual_preliminary", "census_revised", "projected")
+GDP = Table("GDP table", (
+    Column("year", "int", 1950, 2100), _positive("gdp_bn_yuan"),
+    Column("kind", "choice", choices=GDP_KINDS), SOURCE),
+    # one figure per year and basis: a census revision may stand beside the preliminary figure
+    row_key=lambda row: (int(row["year"]), row["kind"] == "census_revised"), key_column="year")
+EVENTS = Table("export-control event table", (
+    Column("date", "date"), Column("event_id", "id", unique=True), Column("name"),
+    *(_fraction(f"avail_{t}", blank_ok=True) for t in TIERS),
+    Column("entity_list_add", "ids", blank_ok=True), _fraction("foreign_knowledge", blank_ok=True),
+    Column("direction", "choice", blank_ok=True, optional=True,
+           choices=("tighten", "loosen", "set")), SOURCE))
+FIRMS = Table("named-firm table", (
+    Column("firm_id", "id", unique=True), Column("name"), Column("region_id", "id"),
+    Column("subsector_id", "id"), _positive("revenue_2020_bn_yuan"),
+    _positive("employment_2020", "int"), _pct("rd_intensity_pct"), SOURCE))
+
+REGION_COLUMNS, SECTOR_COLUMNS, GDP_COLUMNS = REGIONS.names, SECTORS.names, GDP.names
+EVENT_COLUMNS, FIRM_COLUMNS = EVENTS.names, FIRMS.names
+
+_INT = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_ID = re.compile(r"^[^\s;,]+$")
+
+
+def number_problem(raw: str, integer: bool = False) -> str | None:
+    """Why a table cell is not a finite number (an integer if asked), or None.
+
+    Stricter than float(): no '1_000', no decimal comma, no 'nan' or 'inf'.
+    """
+    if raw.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return finite_problem(float(raw))
+    if not (_INT if integer else _NUMBER).match(raw):
+        return f"expected {'an integer' if integer else 'a number'}, got {raw!r}"
+    if not math.isfinite(float(raw)):
+        return finite_problem(float(raw))
+    return None
+
+
+def _range_text(col: Column) -> str:
+    if col.lo is not None and col.hi is not None:
+        return f"in {'(' if col.above else '['}{col.lo:g}, {col.hi:g}]"
+    return f"{'>' if col.above else '>='} {col.lo:g}"
+
+
+def cell_problem(col: Column, raw: str) -> str | None:
+    """Why `raw` (stripped) cannot stand in column `col`, or None."""
+    if raw == "":
+        return None if col.blank_ok else "empty cell (a value is required)"
+    if col.kind in ("int", "float", "flag"):
+        problem = number_problem(raw, integer=col.kind != "float")
+        if col.kind == "flag" and (problem or int(raw) not in (0, 1)):
+            return f"expected a flag, 0 or 1, got {raw!r}"
+        if problem:
+            return problem
+        value = float(raw)
+        if (col.lo is not None and (value <= col.lo if col.above else value < col.lo)) or \
+                (col.hi is not None and value > col.hi):
+            return f"{raw} out of range (must be {_range_text(col)})"
+    elif col.kind == "date":
+        return date_problem(raw)
+    elif col.kind == "choice" and raw not in col.choices:
+        return f"expected one of {', '.join(col.choices)}, got {raw!r}"
+    elif col.kind in ("id", "ids"):
+        parts = [x.strip() for x in raw.split(";")] if col.kind == "ids" else [raw]
+        bad = [x for x in parts if not _ID.match(x)]
+        if bad:
+            return f"{bad[0]!r} is not an id (no spaces or commas" + \
+                ("; separate ids with ';')" if col.kind == "ids" else ")")
+    return None
+
+
+def csv_rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and data rows of CSV text: (line where the row starts, {column: stripped cell}).
+
+    Blank lines are skipped, as pandas does; a row with more or fewer cells than the header
+    is an error, not a shifted or short row.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ScenarioError(path, 1, None, "empty file: expected a header row") from None
+    except csv.Error as exc:
+        raise ScenarioError(path, 1, None, f"malformed CSV: {exc}") from None
+    for i, name in enumerate(header):
+        if name in header[:i]:
+            raise ScenarioError(path, 1, name, "column given twice in the header")
+    rows = []
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ScenarioError(path, start, None, f"malformed CSV: {exc}") from None
+        line = reader.line_num
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            raise ScenarioError(path, start, None, f"{len(cells)} cells, but the header has "
+                                                   f"{len(header)} columns")
+        rows.append((start, {h: c.strip() for h, c in zip(header, cells)}))
+    return header, rows
+
+
+def check_table(path: Path, text: str, table: Table) -> list[int]:
+    """Check every cell of a table against its column spec; the line of each data row."""
+    header, rows = csv_rows(path, text)
+    missing = [c for c in table.names if c not in header]
+    if missing:
+        raise ScenarioError(path, 1, missing[0], f"missing columns: {', '.join(missing)} "
+                            f"(a {table.what} needs {', '.join(table.names)})")
+    columns = [c for c in table.columns if c.name in header]
+    first: dict[tuple, int] = {}
+    for line, row in rows:
+        for col in columns:
+            problem = cell_problem(col, row[col.name])
+            if problem:
+                raise ScenarioError(path, line, col.name, problem)
+        keys = [(col.name, row[col.name]) for col in columns if col.unique]
+        if table.row_key:
+            keys.append((table.key_column, table.row_key(row)))
+        for key in keys:
+            if key in first:
+                raise ScenarioError(path, line, key[0], f"duplicate {key[0]} "
+                                    f"{row[key[0]]!r} (first at line {first[key]})")
+            first[key] = line
+    return [line for line, _ in rows]
+
+
+def read_table(path: Path, table: Table, key: str, scenario: Scenario | None) -> pd.DataFrame:
+    """A checked table as pandas reads it; `attrs["lines"]` holds each row's line in the file.
+
+    A file that cannot be read at all is reported where the scenario names it; a bad cell in
+    the file itself (line and column).
+    """
+    cite = None
+    if scenario is not None and key:
+        file, line = scenario.where(key)
+        cite = (file, line, key)
+    text = read_text_file(path, MAX_TABLE_BYTES, cite)
+    lines = check_table(path, text, table)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype={"sector": str, "subsector_id": str,
+                                                   "region_id": str},
+                         keep_default_na=False, na_values=[""])
+    except Exception as exc:  # pandas raises several types for malformed CSV
+        raise ScenarioError(path, None, None, f"cannot read CSV: {exc}") from None
+    df.attrs["path"], df.attrs["lines"] = str(path), lines
+    return df
 
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -37,36 +241,34 @@ def builtin(name: str) -> Path:
     return DATA_DIR / name
 
 
-def read_table(path: Path, columns: tuple[str, ...], key: str, scenario: Scenario | None) -> pd.DataFrame:
-    def fail(problem: str) -> ScenarioError:
-        if scenario is not None and key:
-            return scenario.error(key, f"{path}: {problem}")
-        return ScenarioError(path, None, None, problem)
-
-    if not path.exists():
-        raise fail("file not found")
-    try:
-        df = pd.read_csv(path, dtype={"sector": str, "subsector_id": str, "region_id": str},
-                         keep_default_na=False, na_values=[""])
-    except Exception as exc:  # pandas raises several types for malformed CSV
-        raise fail(f"cannot read CSV: {exc}") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise fail(f"missing columns: {', '.join(missing)}")
-    return df
-
-
 @lru_cache(maxsize=32)
-def _cached(path: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    return read_table(Path(path), columns, "", None)
+def _cached(path: str, table: Table) -> pd.DataFrame:
+    return read_table(Path(path), table, "", None)
 
 
 def _table(scenario: Scenario | None, key: str | None, default: str,
-           columns: tuple[str, ...]) -> pd.DataFrame:
+           table: Table) -> pd.DataFrame:
     path = scenario.resolve_path(key) if (scenario is not None and key) else None
     if path is None:
-        return _cached(str(builtin(default)), columns).copy()
-    return read_table(path, columns, key, scenario)
+        return _cached(str(builtin(default)), table).copy()
+    return read_table(path, table, key, scenario)
+
+
+def _text(cell) -> str:
+    """A text cell; pandas reads an empty one as NaN."""
+    return "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else str(cell)
+
+
+def _check_refs(df: pd.DataFrame, i: int, column: str, ids: list[str], known: set[str],
+                what: str) -> None:
+    """Ids in row i of a table must name rows of another table."""
+    for x in ids:
+        if x not in known:
+            from difflib import get_close_matches
+            near = get_close_matches(x, sorted(known), n=1)
+            raise ScenarioError(df.attrs["path"], df.attrs["lines"][i], column,
+                                f"unknown {what} {x!r}" +
+                                (f"; did you mean {near[0]!r}?" if near else ""))
 
 
 def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -122,7 +324,7 @@ class Inputs:
 
 
 def _gdp_path(sc: Scenario) -> tuple[dict[int, float], dict[int, str]]:
-    df = _table(sc, "data.gdp_file", "gdp.csv", GDP_COLUMNS)
+    df = _table(sc, "data.gdp_file", "gdp.csv", GDP)
     by_year: dict[int, float] = {}
     kind: dict[int, str] = {}
     for row in df.itertuples():
@@ -186,16 +388,14 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
         return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else float(v)
 
     if sc.get("export_controls.use_historical_events"):
-        df = _table(sc, "data.events_file", "export_controls.csv", EVENT_COLUMNS)
+        df = _table(sc, "data.events_file", "export_controls.csv", EVENTS)
         until = sc.get("export_controls.historical_until")
-        for row in df.to_dict("records"):
+        for i, row in enumerate(df.to_dict("records")):
             if until != "all" and month_index(str(row["date"])) > month_index(until):
                 continue
-            direction = str(row.get("direction") or "tighten")
-            if direction not in ("tighten", "loosen", "set"):
-                raise sc.error("data.events_file", f"event {row['date']}: direction must be "
-                               f"tighten, loosen or set, not {direction!r}")
-            adds = tuple(x for x in str(row.get("entity_list_add") or "").split(";") if x.strip())
+            direction = _text(row.get("direction")) or "tighten"
+            adds = tuple(x for x in _text(row.get("entity_list_add")).split(";") if x.strip())
+            _check_refs(df, i, "entity_list_add", [a.strip() for a in adds], firm_ids, "firm")
             events.append(Event(str(row["date"]), month_index(str(row["date"])), str(row["name"]),
                                 {t: num(row[f"avail_{t}"]) for t in TIERS
                                  if num(row[f"avail_{t}"]) is not None},
@@ -218,12 +418,14 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
 
 
 def load_inputs(sc: Scenario) -> Inputs:
-    regions = _table(sc, "data.regions_file", "regions.csv", REGION_COLUMNS)
-    sectors = _table(sc, None, "sectors.csv", SECTOR_COLUMNS)
-    firms = _table(sc, None, "named_firms.csv", FIRM_COLUMNS)
+    regions = _table(sc, "data.regions_file", "regions.csv", REGIONS)
+    sectors = _table(sc, None, "sectors.csv", SECTORS)
+    firms = _table(sc, None, "named_firms.csv", FIRMS)
     region_ids = list(regions["region_id"])
-    if len(set(region_ids)) != len(region_ids):
-        raise sc.error("data.regions_file", "duplicate region_id in the region table")
+    subsectors = set(sectors["subsector_id"])
+    for i, spec in enumerate(regions["specialisations"].fillna("")):
+        _check_refs(regions, i, "specialisations",
+                    [x.strip() for x in str(spec).split(";") if x.strip()], subsectors, "sub-sector")
     # named firms whose region a user table lacks are left out rather than misplaced
     firms = firms[firms["region_id"].isin(region_ids)].reset_index(drop=True)
     designated_spec = sc.get("policy.designated_clusters")

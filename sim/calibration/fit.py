@@ -17,8 +17,6 @@ fit is never worse than where it started. Targets and free parameters come from 
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,35 +79,46 @@ def check_free(free: Free, file, line, column="name") -> Free:
 
 def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
     """Read a targets file; every problem names the file, line and column or key."""
+    from sim.inputs import csv_rows, number_problem
+    from sim.scenario import MAX_TABLE_BYTES, read_text_file
+
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(path, None, None, "targets file not found")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("type", "name", "value", "low", "high", "sd")
-                   if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ScenarioError(path, 1, None, "missing columns: " + ", ".join(missing))
-        rows = list(reader)
+    header, rows = csv_rows(path, read_text_file(path, MAX_TABLE_BYTES))
+    missing = [c for c in ("type", "name", "value", "low", "high", "sd") if c not in header]
+    if missing:
+        raise ScenarioError(path, 1, None, "missing columns: " + ", ".join(missing))
+    for column in header:
+        if column not in TARGET_COLUMNS:
+            import difflib
+
+            near = difflib.get_close_matches(column, TARGET_COLUMNS, n=1)
+            raise ScenarioError(path, 1, column, "unknown column" +
+                                (f"; did you mean '{near[0]}'?" if near else
+                                 "; columns are " + ", ".join(TARGET_COLUMNS)))
     targets, frees = [], []
 
     def num(row, col, line, required):
-        raw = (row.get(col) or "").strip()
+        raw = row.get(col, "")
         if raw == "":
             if required:
                 raise ScenarioError(path, line, f"{row['name']}.{col}", "value required")
             return None
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ScenarioError(path, line, f"{row['name']}.{col}",
-                                f"expected a number, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise ScenarioError(path, line, f"{row['name']}.{col}", "must be finite")
-        return value
+        problem = number_problem(raw)
+        if problem:
+            raise ScenarioError(path, line, f"{row['name']}.{col}", problem)
+        return float(raw)
 
-    for i, row in enumerate(rows, start=2):
-        kind, name = (row.get("type") or "").strip(), (row.get("name") or "").strip()
+    first: dict[tuple[str, str], int] = {}
+    for i, row in rows:
+        kind, name = row["type"], row["name"]
+        if kind not in ("target", "free"):
+            raise ScenarioError(path, i, "type", f"expected 'target' or 'free', got {kind!r}")
+        if not name:
+            raise ScenarioError(path, i, "name", "empty cell (a value is required)")
+        if (kind, name) in first:
+            raise ScenarioError(path, i, name, f"duplicate {kind} (first at line "
+                                               f"{first[kind, name]})")
+        first[kind, name] = i
         if kind == "target":
             if name not in MOMENTS:
                 import difflib
@@ -124,34 +133,27 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
             targets.append(Target(name, num(row, "value", i, True), sd, num(row, "low", i, False),
                                   num(row, "high", i, False), row.get("grade", ""),
                                   row.get("source", ""), row.get("note", ""), i))
-        elif kind == "free":
+        else:
             frees.append(check_free(Free(name, num(row, "low", i, True),
                                          num(row, "high", i, True), f"{path.name}:{i}"), path, i))
-        else:
-            raise ScenarioError(path, i, "type", f"expected 'target' or 'free', got {kind!r}")
     if not targets:
         raise ScenarioError(path, None, None, "no target rows")
-    names = [t.name for t in targets]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise ScenarioError(path, None, sorted(dup)[0], "target listed twice")
     return targets, frees
 
 
 def parse_free(items: list[str]) -> list[Free]:
     """`--free key=min:max` options."""
+    from sim.inputs import number_problem
+
     out = []
     for item in items:
         key, sep, rng = item.partition("=")
-        lo, sep2, hi = rng.partition(":")
-        try:
-            low, high = float(lo), float(hi)
-        except ValueError:
-            raise ScenarioError("--free", None, key.strip() or item,
-                                "expected key=min:max, e.g. innovation.selection=0:0.02") from None
-        if not (sep and sep2):
-            raise ScenarioError("--free", None, key.strip(), "expected key=min:max")
-        out.append(check_free(Free(key.strip(), low, high, "--free"), "--free", None))
+        lo, sep2, hi = (x.strip() for x in rng.partition(":"))
+        problem = (number_problem(lo) or number_problem(hi)) if sep and sep2 else "no min:max range given"
+        if problem:
+            raise ScenarioError("--free", None, key.strip() or item, f"{problem}; expected "
+                                "key=min:max, e.g. innovation.selection=0:0.02")
+        out.append(check_free(Free(key.strip(), float(lo), float(hi), "--free"), "--free", None))
     return out
 
 
