@@ -10,15 +10,14 @@ Files in the output directory (column names are a contract other tools build on)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
   summary.json, manifest.json, figures/*.png
-The directory is written under a temporary name and renamed when complete.
+The command writes them into a temporary directory that sim.atomic renames when complete;
+manifest.json's `output_of` tells a later run that it may replace the directory.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
+from sim.errors import NumericalError
+
 NATIONAL_COLUMNS = ["replicate", "seed", "date", "core_va_bn_yuan", "gdp_bn_yuan",
                     "core_va_share_gdp_pct", "firms", "employment", "chip_self_sufficiency_pct"]
 ANNUAL_COLUMNS = ["replicate", "seed", "year", "core_va_bn_yuan", "gdp_bn_yuan",
@@ -41,6 +42,9 @@ SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
 FIRM_COLUMNS = ["replicate", "year", "firm_id", "region", "sector", "weight", "revenue_bn_yuan",
                 "value_added_bn_yuan", "employment", "productivity", "knowledge", "age_months"]
 FLOAT_FORMAT = "%.10g"
+OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
+RUN_FILES = frozenset({"national.csv", "annual.csv", "regions.csv", "sectors.csv", "firms.csv",
+                       "summary.json", "manifest.json", "figures"})
 
 
 class Recorder:
@@ -60,6 +64,9 @@ class Recorder:
         by_region, by_sector = np.zeros((4, R)), np.zeros((2, 4))
         _region_sector_sums(rows, f.region, f.sector, f.weight, f.value_added, f.employment,
                             f.knowledge, by_region, by_sector)
+        check_finite(date, by_region, ("core VA", "employment", "firms", "knowledge"),
+                     "by region")
+        check_finite(date, by_sector, ("core VA", "firms"), "by NBS sector")
         va_r, emp_r, firms_r, k_r = by_region
         self.regions.append(dict(
             date=date, region=model.region_ids, core_va_bn_yuan=va_r, firms=firms_r,
@@ -98,6 +105,14 @@ class Recorder:
         firms = pd.concat(self.firms, ignore_index=True) if self.firms else \
             pd.DataFrame(columns=FIRM_COLUMNS)
         return regions, sectors, firms[FIRM_COLUMNS]
+
+
+def check_finite(month: str, table: np.ndarray, quantities: tuple[str, ...], by: str) -> None:
+    """NumericalError naming the first quantity of `table` (one row each) that is not finite."""
+    if not np.isfinite(table).all():
+        row = int(np.flatnonzero(~np.isfinite(table).all(axis=1))[0])
+        raise NumericalError(month, f"{quantities[row]} {by}",
+                             "; ".join(sorted({str(v) for v in table[row][~np.isfinite(table[row])]})))
 
 
 @njit(cache=True)
@@ -142,8 +157,9 @@ def annual_from_national(national: pd.DataFrame) -> pd.DataFrame:
     """Annual value added over annual GDP, complete years only."""
     df = national.assign(year=national["date"].str[:4].astype(int))
     g = df.groupby(["replicate", "seed", "year"], sort=True)
-    annual = g.agg(core_va_bn_yuan=("core_va_bn_yuan", "sum"), gdp_bn_yuan=("gdp_bn_yuan", "sum"),
-                   months=("date", "count")).reset_index()
+    # min_count: a month without a number makes the year's sum NaN, never a quiet 0.0
+    sums = g[["core_va_bn_yuan", "gdp_bn_yuan"]].sum(min_count=12)
+    annual = sums.assign(months=g["date"].count()).reset_index()
     annual = annual[annual["months"] == 12].drop(columns="months")
     annual["core_va_share_gdp_pct"] = 100 * annual["core_va_bn_yuan"] / annual["gdp_bn_yuan"]
     return annual[ANNUAL_COLUMNS].reset_index(drop=True)
@@ -195,7 +211,8 @@ def git_commit() -> str | None:
 
 
 def manifest(config, seeds, firms, wall_s: float, extra: dict | None = None) -> dict:
-    return {"created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    return {"output_of": OUTPUT_OF,
+            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "command": sys.argv, "scenario_file": str(config.path) if config.path else None,
             "scenario": config.as_dict(), "seeds": seeds, "firm_agents": firms,
             "versions": package_versions(), "git_commit": git_commit(),
@@ -207,37 +224,23 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(obj, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n",
+                    encoding="utf-8")
 
 
-def write_run(result: RunResult, out: Path, summary: dict, manifest_obj: dict,
+def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: dict,
               figures: bool = True) -> Path:
-    """Write every file into a temporary sibling directory, then rename it to `out`."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        write_csv(result.national[NATIONAL_COLUMNS], tmp / "national.csv")
-        write_csv(result.annual[ANNUAL_COLUMNS], tmp / "annual.csv")
-        write_csv(result.regions, tmp / "regions.csv")
-        write_csv(result.sectors, tmp / "sectors.csv")
-        write_csv(result.firms, tmp / "firms.csv")
-        write_json(summary, tmp / "summary.json")
-        if figures:
-            from sim import figures as fig
-            fig.write_all(result, summary, tmp / "figures")
-        write_json(manifest_obj, tmp / "manifest.json")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    """Write every file of the contract into `directory`, manifest last; the caller stages it
+    (sim.atomic.staged_directory), so a reader never sees a half-written output."""
+    directory = Path(directory)
+    write_csv(result.national[NATIONAL_COLUMNS], directory / "national.csv")
+    write_csv(result.annual[ANNUAL_COLUMNS], directory / "annual.csv")
+    write_csv(result.regions, directory / "regions.csv")
+    write_csv(result.sectors, directory / "sectors.csv")
+    write_csv(result.firms, directory / "firms.csv")
+    write_json(summary, directory / "summary.json")
+    if figures:
+        from sim import figures as fig
+        fig.write_all(result, summary, directory / "figures")
+    write_json(manifest_obj, directory / "manifest.json")
+    return directory
