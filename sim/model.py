@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 from numba import njit
 
+from sim.errors import NumericalError
 from sim.firms import FirmTable, Firm
 from sim.inputs import TIERS, Inputs, load_inputs
 from sim.mechanisms import (agglomeration, entry_exit, export_controls, innovation, policy,
@@ -193,6 +194,7 @@ class ClusterModel(mesa.Model):
 
         # Initial population, calibrated to 2020 (sim/population.py)
         n_agents = int(p["run"]["firms"] if firms is None else firms)
+        self.n_agents_start = n_agents
         init = build(config, self.inputs, n_agents, self.rng, self.start_month)
         self.firms = FirmTable(int(len(init.columns["region"]) * 1.3))
         if calibrate_level and self.start_month == month_index("2020-01"):
@@ -276,10 +278,22 @@ class ClusterModel(mesa.Model):
         self.enter_and_exit()    # location choice of entrants, exit on losses
         self.now = None
         self.datacollector.collect(self)
+        self._check_collected()
         for observe in self.observers:
             observe(self)
         if self.month >= self.end_month:
             self.running = False
+
+    def _check_collected(self) -> None:
+        """The month's national figures, as just collected, must be finite numbers: a run
+        that overflowed stops here (NumericalError) instead of writing NaN that later sums
+        to zero. O(1): it reads the collector's last row."""
+        for name, values in self.datacollector.model_vars.items():
+            value = values[-1]
+            if not isinstance(value, str) and not np.isfinite(value):
+                raise NumericalError(self.date, name,
+                                     f"{value} (seed {self.seed}, {self.n_agents_start} firm "
+                                     "agents at the start)")
 
     # ------------------------------------------------------------------ step parts
     # The rules are the functions of sim/mechanisms/; the month applies them to the firms alive
