@@ -23,7 +23,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
-	$(VENV)/bin/clustersim run $(SCENARIO)
+	$(VENV)/bin/clustersim run $(SCENARIO) --overwrite  # replaces only its own earlier output
 
 viz: setup assets
 	$(VENV)/bin/clustersim viz $(SCENARIO)

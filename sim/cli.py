@@ -2,19 +2,39 @@
 
 Core commands live here; the sweep, report, browser, calibration and validation commands
 register themselves from their own packages (see PLUGINS), so each stays in one place.
-Every bad input ends with a message naming file, line and key, and exit status 2.
+Every bad input ends with a message naming file, line and key, and exit status 2; the other
+statuses are in sim/errors.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import hashlib
 import importlib
+import json
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
-from sim.errors import UsageError  # noqa: F401  (re-exported: plugins raise it)
+from sim.errors import MachineFault, NumericalError, UsageError
 from sim.scenario import ScenarioError
+
+# the status of a command stopped by a signal: 128 + its number, as a shell reports it
+SIGNAL_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE  # what `yes | head -1` gives `yes`
+
+
+STAGED_NOTE = "nothing was published"  # commands that stage their output (sim.atomic)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that every `finally` and staged output is
+    cleaned up exactly as for Ctrl-C."""
 
 # modules with a `register(subparsers)` function adding their commands
 PLUGINS = ("sim.sweep.cli", "sim.viz.cli", "sim.calibration.cli", "sim.validation.cli")
@@ -27,13 +47,54 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
                         "(repeatable)")
 
 
+def check_option(option: str, value: int | None, param: str | None = None,
+                 minimum: int | None = None, why: str = "") -> None:
+    """UsageError naming `option` if `value` is outside the range of parameter `param`
+    (sim/parameters.py) or below `minimum`."""
+    if value is None:
+        return
+    low, high = minimum, None
+    if param is not None:
+        from sim.parameters import BY_KEY
+        low = BY_KEY[param].min if low is None else low
+        high = BY_KEY[param].max
+    if (low is not None and value < low) or (high is not None and value > high):
+        def num(x):
+            return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+        span = f"at least {num(low)}" if high is None else f"{num(low)} to {num(high)}"
+        raise UsageError(f"{option} {value}: expected {span}" + (f" ({why})" if why else
+                                                                 f" ({param})" if param else ""))
+
+
+def run_options_tag(overrides: list[str], **options) -> str:
+    """8 hex digits that tell apart runs of one scenario with different --set and options
+    (the same ones give the same tag on any machine)."""
+    from sim.scenario import parse_set
+
+    sets = dict(parse_set(item) for item in overrides)  # last --set of a key wins
+    given = {k: v for k, v in options.items() if v is not None}
+    text = json.dumps({"set": sorted(sets.items()), **given}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def default_run_dir(config, args) -> Path:
+    """runs/<name> for the scenario as written, runs/<name>-<tag> when the command changes it."""
+    options = dict(seed=args.seed, firms=args.firms, replicates=args.replicates)
+    if not args.overrides and all(v is None for v in options.values()):
+        return Path("runs") / config.name
+    return Path("runs") / f"{config.name}-{run_options_tag(args.overrides, **options)}"
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from sim import outputs
+    from sim import atomic, outputs
     from sim.runner import replicate_seeds, run_scenario
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, month_index
 
+    check_option("--seed", args.seed, "run.seed")
+    check_option("--replicates", args.replicates, "run.replicates")
+    check_option("--firms", args.firms, "run.firms")
     config = load_scenario(args.scenario, args.overrides)
     if args.firms is not None:
         config.set("run.firms", args.firms)
@@ -41,20 +102,23 @@ def cmd_run(args) -> int:
     from sim.inputs import load_inputs
     load_inputs(config)  # unknown regions/firms and missing files fail before any output exists
     seeds = replicate_seeds(config, args.replicates, args.seed)
-    out = Path(args.out) if args.out else Path("runs") / config.name
-    months = config["run.end"], config["run.start"]
-    from sim.scenario import month_index
-    steps = (month_index(months[0]) - month_index(months[1]) + 1) * len(seeds)
+    check_option("--seed", seeds[-1], "run.seed", why="the last replicate's seed, seed + "
+                 "replicates - 1, must be a valid seed too")
+    out = Path(args.out) if args.out else default_run_dir(config, args)
+    steps = (month_index(config["run.end"]) - month_index(config["run.start"]) + 1) * len(seeds)
     t0 = time.perf_counter()
-    with tqdm(total=steps, desc=f"{config.name} x{len(seeds)}", unit="month",
-              disable=args.quiet, leave=False) as bar:
-        result = run_scenario(config, seeds, firm_snapshots=not args.no_firm_snapshots,
-                              progress=bar.update)
-    summary = outputs.summarise(result.annual, config["target.share_pct"], config["target.year"])
-    wall = time.perf_counter() - t0
-    outputs.write_run(result, out, summary,
-                      outputs.manifest(config, seeds, config["run.firms"], wall),
-                      figures=not args.no_figures)
+    with atomic.staged_directory(out, outputs.OUTPUT_OF, outputs.RUN_FILES,
+                                 args.overwrite) as staging:
+        with tqdm(total=steps, desc=f"{config.name} x{len(seeds)}", unit="month",
+                  disable=args.quiet, leave=False) as bar:
+            result = run_scenario(config, seeds, firm_snapshots=not args.no_firm_snapshots,
+                                  progress=bar.update)
+        summary = outputs.summarise(result.annual, config["target.share_pct"],
+                                    config["target.year"])
+        wall = time.perf_counter() - t0
+        outputs.write_run(result, staging, summary,
+                          outputs.manifest(config, seeds, config["run.firms"], wall),
+                          figures=not args.no_figures)
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
@@ -116,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario and write CSV, JSON and figures")
     _scenario_args(p)
-    p.add_argument("--out", help="output directory (default: runs/<scenario name>)")
+    p.add_argument("--out", help="output directory (default: runs/<scenario name>, or "
+                   "runs/<scenario name>-<8 hex> when --set, --seed, --firms or --replicates "
+                   "change the run)")
     p.add_argument("--seed", type=int, help="master seed (default: run.seed)")
     p.add_argument("--replicates", type=int, help="replicates (default: run.replicates)")
     p.add_argument("--firms", type=int, help="number of firm agents (default: run.firms)")
@@ -124,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-firm-snapshots", action="store_true",
                    help="skip firms.csv (year-end state of every agent)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    p.set_defaults(func=cmd_run)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it holds an earlier output of `clustersim run` (or is "
+                        "empty); any other directory is never touched")
+    p.set_defaults(func=cmd_run, interrupt_note=STAGED_NOTE)
 
     p = sub.add_parser("validate", help="check a scenario file without running it")
     _scenario_args(p)
@@ -145,20 +214,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def sigterm_raises():
+    """While the command runs, SIGTERM raises Terminated in the main thread (a forked child
+    that inherited the handler dies of the signal as if there were none)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        with sigterm_raises():
+            return int(args.func(args) or 0)
+    except (ScenarioError, UsageError) as exc:
+        return _fail(exc, 2)
+    except NumericalError as exc:
+        return _fail(exc, 3)
+    except BrokenPipeError:
+        # the reader (`| head`) has gone: say nothing more, and let the interpreter's final
+        # flush of stdout go nowhere instead of into a second traceback
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
+    except OSError as exc:
+        from sim.atomic import MACHINE_ERRNOS
+        if isinstance(exc, MachineFault) or exc.errno in MACHINE_ERRNOS:
+            return _fail(_os_message(exc), 4)
+        # last resort: the loaders turn unreadable input files into ScenarioError
+        return _fail(f"cannot read {_os_message(exc)}", 2)
+    except KeyboardInterrupt as exc:
+        sig = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        note = getattr(args, "interrupt_note", "")
+        print(f"\n{args.command}: stopped by {sig.name}" + (f"; {note}" if note else ""),
+              file=sys.stderr)
+        return SIGNAL_STATUS[sig]
+
+
+def _os_message(exc: OSError) -> str:
+    if isinstance(exc, MachineFault):
+        return str(exc.strerror or exc)
+    code = errno.errorcode.get(exc.errno or 0, "")
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}" + (f" ({code})" if code else "")
+
+
+def _fail(message, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ every trial."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -113,22 +113,40 @@ def fit_report(config, result, command: str) -> str:
     return "\n".join(lines)
 
 
+OUTPUT_OF = "clustersim calibrate"  # manifest.json's `output_of`: what may replace the folder
+CALIBRATION_FILES = frozenset({"fitted.yaml", "fit_report.md", "fit_report.csv", "trials.csv",
+                               "manifest.json"})
+
+
+def manifest(config, result, command: str, wall_s: float) -> dict:
+    from sim.outputs import git_commit, package_versions
+
+    return {"output_of": OUTPUT_OF,
+            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "command": command, "scenario_file": str(config.path), "seeds": list(result.seeds),
+            "firm_agents": result.firms, "versions": package_versions(),
+            "git_commit": git_commit(), "wall_time_s": round(wall_s, 3)}
+
+
 def cmd_calibrate(args) -> int:
+    from sim import atomic
     from sim.calibration import fit as fitmod
-    from sim.cli import UsageError
+    from sim.cli import check_option
     from sim.runner import replicate_seeds
     from sim.scenario import load_scenario
 
+    check_option("--seeds", args.seeds, minimum=2,
+                 why="the objective uses the across-seed variance")
+    check_option("--budget", args.budget, minimum=1, why="trials")
+    check_option("--firms", args.firms, "run.firms")
+    check_option("--seed", args.seed, "run.seed")
+    check_option("--search-seed", args.search_seed, minimum=0, why="seed of the TPE sampler")
     config = load_scenario(args.scenario, args.overrides)
     targets, frees = fitmod.read_targets(args.targets)
     extra = fitmod.parse_free(args.free)
     by_key = {f.key: f for f in frees}
     by_key.update({f.key: f for f in extra})  # --free overrides the file's bounds
     frees = list(by_key.values())
-    if args.seeds < 2:
-        raise UsageError("--seeds: at least 2 (the objective uses the across-seed variance)")
-    if args.budget < 1:
-        raise UsageError("--budget: at least 1 trial")
     firms = int(args.firms)
     seeds = replicate_seeds(config, args.seeds, args.seed)
     out = Path(args.out) if args.out else Path("calibration") / f"{config.name}_fit"
@@ -142,32 +160,21 @@ def cmd_calibrate(args) -> int:
 
     say(f"calibrate {config.name}: {len(targets)} targets, {len(frees)} free parameters, "
         f"{len(seeds)} seeds x {firms} agents, {args.budget} trials")
-    result = fitmod.fit(config, targets, frees, seeds, firms, args.budget, args.search_seed,
-                        progress)
-    say("")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with atomic.staged_directory(out, OUTPUT_OF, CALIBRATION_FILES, args.overwrite) as tmp:
+        result = fitmod.fit(config, targets, frees, seeds, firms, args.budget, args.search_seed,
+                            progress)
+        say("")
         (tmp / "fitted.yaml").write_text(fitted_yaml(config, result, out, command), encoding="utf-8")
         (tmp / "fit_report.md").write_text(fit_report(config, result, command), encoding="utf-8")
         report_frame(result).to_csv(tmp / "fit_report.csv", index=False, float_format="%.10g",
                                     lineterminator="\n")
         result.trials.to_csv(tmp / "trials.csv", index=False, float_format="%.10g",
                              lineterminator="\n")
+        (tmp / "manifest.json").write_text(json.dumps(
+            manifest(config, result, command, time.perf_counter() - t0), indent=2) + "\n",
+            encoding="utf-8")
         # the fitted file must load (a sibling of `out`, so its relative `extends` resolves)
         load_scenario(tmp / "fitted.yaml")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     load_scenario(out / "fitted.yaml")
     say(f"J = {result.j_start:.3f} at the scenario's values -> {result.j_best:.3f} fitted; "
         f"wrote {out}/ (fitted.yaml, fit_report.md) [{time.perf_counter() - t0:.0f} s]")
@@ -198,4 +205,8 @@ def register(subparsers) -> None:
     p.add_argument("--firms", type=int, default=2000, help="firm agents per run (default 2000)")
     p.add_argument("--search-seed", type=int, default=0, help="seed of the TPE sampler")
     p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=cmd_calibrate)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it holds an earlier output of `clustersim calibrate` "
+                        "(or is empty); any other folder is never touched")
+    from sim.cli import STAGED_NOTE
+    p.set_defaults(func=cmd_calibrate, interrupt_note=STAGED_NOTE)

@@ -9,14 +9,16 @@ from pathlib import Path
 
 
 def cmd_validate_model(args) -> int:
-    from sim.cli import UsageError
+    from sim.cli import check_option
     from sim.runner import replicate_seeds
     from sim.scenario import load_scenario
     from sim.validation import report
 
+    check_option("--replicates", args.replicates, minimum=2,
+                 why="uncertainty across replicates")
+    check_option("--firms", args.firms, "run.firms")
+    check_option("--seed", args.seed, "run.seed")
     config = load_scenario(args.scenario, args.overrides)
-    if args.replicates < 2:
-        raise UsageError("--replicates: at least 2 (uncertainty across replicates)")
     firms = int(args.firms if args.firms is not None else config["run.firms"])
     config.set("run.firms", firms)
     config.validate()

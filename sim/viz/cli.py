@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError
+from sim.cli import UsageError, check_option
 from sim.viz.model import DEFAULT_FIRMS, ENV_FIRMS, ENV_SCENARIO, REPO
 
 ASSETS_DIR = REPO / ".cache" / "solara-assets"
@@ -62,15 +62,35 @@ def solara_command(host: str, port: int, open_browser: bool) -> list[str]:
             "--production", "--no-check-version", *([] if open_browser else ["--no-open"])]
 
 
+def exposure_warning(host: str) -> str | None:
+    """The warning for a bind address other machines can reach (None for loopback)."""
+    import ipaddress
+
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:  # a host name: it may resolve to anything
+        pass
+    everywhere = host in ("0.0.0.0", "::", "")
+    return (f"warning: --host {host}: the page is served to "
+            + ("every network interface" if everywhere else "the network at that address")
+            + " with no authentication: anyone who can reach this machine can use it and run "
+            "the model on it; use --host 127.0.0.1 (the default) unless that is what you want")
+
+
 def cmd_viz(args) -> int:
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     scenario = None
     if args.scenario:
         from sim.scenario import load_scenario
 
         scenario = Path(args.scenario).resolve()
         load_scenario(scenario)  # a bad file fails here, with file, line and key (exit 2)
-    if args.firms is not None and args.firms < 50:
-        raise UsageError(f"--firms {args.firms}: at least 50 firm agents")
+    check_option("--firms", args.firms, "run.firms")
     missing = missing_assets(ASSETS_DIR)
     if missing:
         raise UsageError(
