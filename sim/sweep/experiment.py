@@ -32,8 +32,8 @@ from typing import Any
 
 from sim.outputs import NATIONAL_COLUMNS
 from sim.parameters import BY_KEY
-from sim.scenario import (EVENT_KEYS, SECTOR_CODES, Scenario, ScenarioError, load_scenario,
-                          month_index, read_yaml, suggest)
+from sim.scenario import (EVENT_KEYS, SECTOR_CODES, Scenario, ScenarioError, file_problem,
+                          load_scenario, month_index, name_problem, read_yaml, suggest)
 
 TOP_KEYS = ("name", "description", "scenario", "fixed", "design", "parameters", "samples",
             "levels", "second_order", "replicates", "seed", "seeds", "outputs")
@@ -216,8 +216,9 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(data["scenario"], str):
         raise fail("scenario", "expected the path of a scenario file")
     scenario_path = Path(os.path.normpath(path.parent / data["scenario"]))
-    if not scenario_path.exists():
-        raise fail("scenario", f"scenario file not found: {scenario_path}")
+    problem = file_problem(scenario_path)
+    if problem:
+        raise fail("scenario", f"scenario {scenario_path}: {problem}")
     base = load_scenario(scenario_path)
     fixed = data.get("fixed") or {}
     if not isinstance(fixed, dict):
@@ -301,14 +302,13 @@ def load_experiment(path: str | Path) -> Experiment:
         raise fail("outputs.series", f"expected one of {', '.join(SERIES)}")
 
     name = str(data.get("name") or path.stem)
+    problem = name_problem(name) if data.get("name") else None
+    if problem:  # sweep results go to runs/sweep-<name>
+        raise fail("name", problem)
     exp = Experiment(path, name, str(data.get("description", "")), base, design, params,
                      samples, levels, second_order, replicates, seed, seeds,
                      [m for m in EXTRA_METRICS if m in metrics], series, data, lines)
-    if not exp.years or exp.target_year not in exp.years:
-        raise fail("fixed", "the runs must cover the target year completely "
-                            f"(run {base['run.start']}..{base['run.end']}, target "
-                            f"{exp.target_year})")
-    return exp
+    return exp  # the base's validation made sure the runs cover the target year
 
 
 def _relocate(exc: ScenarioError, path: Path, lines: dict, prefix: str) -> ScenarioError:
@@ -439,9 +439,21 @@ def _parse_parameters(node, design, base, path, lines, fail) -> list[ParamSpec]:
 def _check_value(base: Scenario, key: str, value, where: str, path: Path, lines) -> None:
     sc = base.copy()
     apply_value(sc, key, copy.deepcopy(value))
+
+    def here(exc: ScenarioError) -> ScenarioError:
+        problem = exc.problem if exc.key and exc.key.startswith(key) else \
+            f"{exc.key}: {exc.problem}"
+        return ScenarioError(path, _line(lines, where), where, problem)
+
     try:
         sc.validate()
     except ScenarioError as exc:
-        problem = exc.problem if exc.key and exc.key.startswith(key) else \
-            f"{exc.key}: {exc.problem}"
-        raise ScenarioError(path, _line(lines, where), where, problem) from None
+        raise here(exc) from None
+    if key.startswith("data."):
+        from sim.inputs import load_inputs
+        try:
+            load_inputs(sc)  # every listed table, before any run
+        except ScenarioError as exc:
+            if exc.file != "<set>":
+                raise  # a bad cell: its table's own file and line
+            raise here(exc) from None
