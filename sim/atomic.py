@@ -64,7 +64,12 @@ def output_of(path: Path) -> str | None:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return manifest.get("output_of") if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict):
+        return None
+    argv = manifest.get("command")
+    if "output_of" not in manifest and isinstance(argv, list) and argv[1:2] == ["run"]:
+        return "clustersim run"  # written before `output_of` existed, e.g. an old runs/baseline
+    return manifest.get("output_of")
 
 
 def check_name(out: Path, option: str = "--out") -> Path:

@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, MachineFault) or exc.errno in MACHINE_ERRNOS:
             return _fail(_os_message(exc), 4)
         # last resort: the loaders turn unreadable input files into ScenarioError
-        return _fail(f"cannot read {_os_message(exc)}", 2)
+        return _fail(_os_message(exc), 2)
     except KeyboardInterrupt as exc:
         sig = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         note = getattr(args, "interrupt_note", "")

@@ -78,6 +78,17 @@ def test_run_replaces_its_own_output_only_with_overwrite(tmp_path, capsys):
     assert temp_dirs(tmp_path) == []
 
 
+def test_an_output_written_before_output_of_existed_is_still_recognised(tmp_path):
+    out = tmp_path / "out"
+    assert run("--out", out, *TINY) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["output_of"]  # as the previous version wrote it, "command" being sys.argv
+    manifest["command"] = ["/x/.venv/bin/clustersim", "run", "scenarios/baseline.yaml"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert atomic.output_of(out) == "clustersim run"
+    assert run("--out", out, *TINY, "--overwrite") == 0
+
+
 def test_a_file_added_to_an_earlier_output_makes_it_the_users(tmp_path, capsys):
     out = tmp_path / "out"
     assert run("--out", out, *TINY) == 0
@@ -360,8 +371,7 @@ def test_an_unreadable_input_is_exit_2_naming_it(monkeypatch, capsys):
 
     monkeypatch.setattr("sim.scenario.load_scenario", unreadable)
     assert run("--quiet") == 2
-    assert "error: cannot read /srv/s.yaml: Permission denied (EACCES)" in \
-        capsys.readouterr().err
+    assert "error: /srv/s.yaml: Permission denied (EACCES)" in capsys.readouterr().err
 
 
 def test_an_io_error_while_writing_is_exit_4_naming_the_path(tmp_path, monkeypatch, capsys):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError, check_option
+from sim.cli import Terminated, UsageError, check_option
 from sim.viz.model import DEFAULT_FIRMS, ENV_FIRMS, ENV_SCENARIO, REPO
 
 ASSETS_DIR = REPO / ".cache" / "solara-assets"
@@ -102,7 +102,9 @@ def cmd_viz(args) -> int:
     print(f"clustersim viz: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     try:
         return subprocess.call(cmd, cwd=REPO, env=env)
-    except KeyboardInterrupt:
+    except Terminated:
+        raise  # SIGTERM: exit 143 like every command (sim.cli.main)
+    except KeyboardInterrupt:  # Ctrl-C is how the server is meant to be stopped
         return 0
 
 
