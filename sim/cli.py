@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         sig = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         note = getattr(args, "interrupt_note", "")
-        print(f"\n{args.command}: stopped by {sig.name}" + (f"; {note}" if note else ""),
+        lead = "\n" if sys.stdout.isatty() else ""  # end a progress line first
+        print(f"{lead}{args.command}: stopped by {sig.name}" + (f"; {note}" if note else ""),
               file=sys.stderr)
         return SIGNAL_STATUS[sig]
 

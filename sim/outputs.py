@@ -111,8 +111,8 @@ def check_finite(month: str, table: np.ndarray, quantities: tuple[str, ...], by:
     """NumericalError naming the first quantity of `table` (one row each) that is not finite."""
     if not np.isfinite(table).all():
         row = int(np.flatnonzero(~np.isfinite(table).all(axis=1))[0])
-        raise NumericalError(month, f"{quantities[row]} {by}",
-                             "; ".join(sorted({str(v) for v in table[row][~np.isfinite(table[row])]})))
+        bad = table[row][~np.isfinite(table[row])]
+        raise NumericalError(month, f"{quantities[row]} {by}", "; ".join(sorted(set(map(str, bad)))))
 
 
 @njit(cache=True)

@@ -3,7 +3,6 @@ work, and stop on run-time failures (issue "Robustness"; exit statuses in sim/er
 
 import errno
 import json
-import os
 import re
 import signal
 import subprocess

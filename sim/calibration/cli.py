@@ -164,7 +164,8 @@ def cmd_calibrate(args) -> int:
         result = fitmod.fit(config, targets, frees, seeds, firms, args.budget, args.search_seed,
                             progress)
         say("")
-        (tmp / "fitted.yaml").write_text(fitted_yaml(config, result, out, command), encoding="utf-8")
+        (tmp / "fitted.yaml").write_text(fitted_yaml(config, result, out, command),
+                                         encoding="utf-8")
         (tmp / "fit_report.md").write_text(fit_report(config, result, command), encoding="utf-8")
         report_frame(result).to_csv(tmp / "fit_report.csv", index=False, float_format="%.10g",
                                     lineterminator="\n")
