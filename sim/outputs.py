@@ -112,7 +112,8 @@ def check_finite(month: str, table: np.ndarray, quantities: tuple[str, ...], by:
     if not np.isfinite(table).all():
         row = int(np.flatnonzero(~np.isfinite(table).all(axis=1))[0])
         bad = table[row][~np.isfinite(table[row])]
-        raise NumericalError(month, f"{quantities[row]} {by}", "; ".join(sorted(set(map(str, bad)))))
+        raise NumericalError(month, f"{quantities[row]} {by}",
+                             "; ".join(sorted(set(map(str, bad)))))
 
 
 @njit(cache=True)

@@ -263,6 +263,20 @@ def test_signal_stops_the_run_publishing_nothing(sig, status, tmp_path, users_di
     assert snapshot(users_dir) == before
 
 
+def test_sigterm_stops_calibrate_in_one_line_publishing_nothing(tmp_path):
+    out = tmp_path / "fit"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "calibrate", str(BASE), "--targets",
+                             str(REPO / "calibration" / "targets_baseline.csv"), "--firms", "400",
+                             "--seeds", "2", "--budget", "50", "--out", str(out)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_staging(proc, out)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143
+    assert err.strip() == "calibrate: stopped by SIGTERM; nothing was published", err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_signal_during_a_replacement_leaves_the_old_output(tmp_path):
     out = tmp_path / "out"
     assert run("--out", out, *TINY) == 0

@@ -4,7 +4,9 @@ every trial."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shlex
 import sys
@@ -160,7 +162,8 @@ def cmd_calibrate(args) -> int:
 
     say(f"calibrate {config.name}: {len(targets)} targets, {len(frees)} free parameters, "
         f"{len(seeds)} seeds x {firms} agents, {args.budget} trials")
-    with atomic.staged_directory(out, OUTPUT_OF, CALIBRATION_FILES, args.overwrite) as tmp:
+    with atomic.staged_directory(out, OUTPUT_OF, CALIBRATION_FILES, args.overwrite) as tmp, \
+            _quiet_interrupted_trials():
         result = fitmod.fit(config, targets, frees, seeds, firms, args.budget, args.search_seed,
                             progress)
         say("")
@@ -182,6 +185,22 @@ def cmd_calibrate(args) -> int:
     for f in result.frees:
         say(f"  {f.key:<40} {result.start[f.key]:>10g} -> {result.best[f.key]:g}")
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_interrupted_trials():
+    """Optuna logs a trial stopped by Ctrl-C or SIGTERM as a failure with its traceback; the
+    command says in one line that it stopped (sim.cli.main)."""
+    def keep(record) -> bool:
+        exc = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        return not isinstance(exc, KeyboardInterrupt)
+
+    logger = logging.getLogger("optuna.study._optimize")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def _argv() -> list[str]:
