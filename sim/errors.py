@@ -7,6 +7,7 @@ command with a traceback on a user's input or a fault of the machine it runs on.
   3   numerical failure at run time (month and quantity named); nothing is published
   4   the machine failed the command: disk full, a path that cannot be written mid-way
   130 / 143  interrupted by SIGINT / SIGTERM; partial results kept where resumable
+  141 its output pipe closed early (`clustersim params | head`), as a shell reports SIGPIPE
 """
 
 from __future__ import annotations
