@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shlex
 import sys
 from pathlib import Path
+
+# default --max-runs: about 6 hours of 1,000-agent runs on two cores (docs/sweeps.md); a larger
+# design must be confirmed by raising it
+MAX_RUNS = 100_000
+# design points are built in memory before the first run: beyond this no flag helps
+MAX_POINTS = 10_000_000
 
 
 def register(sub) -> None:
@@ -22,12 +30,16 @@ def register(sub) -> None:
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="use an existing Dask cluster (its workers need clustersim)")
     p.add_argument("--restart", action="store_true",
-                   help="delete results already in DIR and start over")
+                   help="set the results already in DIR aside (DIR/previous-<time>/) and start "
+                        "over")
     p.add_argument("--check", action="store_true",
                    help="validate the experiment and print its size, run nothing")
     p.add_argument("--flush-seconds", type=float, default=5.0, metavar="S",
                    help="write finished runs to disk at least this often (the most work a "
                         "crash can lose; default 5)")
+    p.add_argument("--max-runs", type=int, default=MAX_RUNS, metavar="N",
+                   help=f"refuse a design of more than N runs (default {MAX_RUNS:,}); raise it "
+                        "to confirm a larger sweep")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_sweep)
 
@@ -48,8 +60,6 @@ def _usage(message: str):
 
 
 def describe(exp, design_size: int) -> str:
-    from sim.sweep.designs import expected_points
-
     lines = [f"OK {exp.path}: experiment '{exp.name}', design {exp.design}, "
              f"base scenario {exp.base.path}"]
     for p in exp.params:
@@ -65,38 +75,88 @@ def describe(exp, design_size: int) -> str:
                f"N(D+2) = {exp.samples} x {D + 2}",
                "morris": f"N(D+1) = {exp.samples} x {D + 1}",
                "lhs": f"N = {exp.samples}"}.get(exp.design, "")
-    assert design_size == expected_points(exp)
-    lines.append(f"  {design_size} design points{' (' + formula + ')' if formula else ''} x "
-                 f"{exp.replicates} replicate(s) = {design_size * exp.replicates} runs of "
+    lines.append(f"  {design_size:,} design points{' (' + formula + ')' if formula else ''} x "
+                 f"{exp.replicates} replicate(s) = {design_size * exp.replicates:,} runs of "
                  f"{exp.base['run.firms']} firm agents, {exp.base['run.start']}..."
                  f"{exp.base['run.end']}; master seed {exp.seed} ({exp.seeds} seeds)")
     return "\n".join(lines)
 
 
-def check_experiment(path) -> int:
+def check_size(exp, max_runs: int = MAX_RUNS) -> int:
+    """The number of design points, counted without building them; refuse a design too large
+    to hold in memory, or larger than `max_runs` runs unless that was raised."""
+    from sim.sweep.designs import expected_points
+
+    points = expected_points(exp)
+    runs = points * exp.replicates
+    size = f"{exp.path}: {points:,} design points x {exp.replicates} replicate(s) = {runs:,} runs"
+    if points > MAX_POINTS:
+        raise _usage(f"{size}: more than {MAX_POINTS:,} design points cannot be built in "
+                     "memory; use fewer values or samples, or split the experiment")
+    if runs > max_runs:
+        raise _usage(f"{size}: more than --max-runs {max_runs:,} (docs/sweeps.md); to run it "
+                     f"anyway, confirm with --max-runs {runs}")
+    return points
+
+
+def check_experiment(path, max_runs: int = MAX_RUNS) -> int:
     """Validate an experiment file and print its design (also for `clustersim validate`)."""
-    from sim.sweep.designs import build_design
+    from sim.sweep.designs import build_design, expected_points
     from sim.sweep.experiment import load_experiment
 
     exp = load_experiment(path)
-    print(describe(exp, len(build_design(exp))))
+    print(describe(exp, expected_points(exp)))
+    points = check_size(exp, max_runs)
+    assert len(build_design(exp)) == points
     return 0
 
 
+def _check_numbers(args) -> None:
+    for flag in ("workers", "dask_local", "max_runs"):
+        n = getattr(args, flag)
+        if n is not None and n < 1:
+            raise _usage(f"--{flag.replace('_', '-')} must be at least 1 (got {n})")
+    if not (math.isfinite(args.flush_seconds) and args.flush_seconds > 0):
+        raise _usage(f"--flush-seconds must be a positive number of seconds (got "
+                     f"{args.flush_seconds})")
+
+
+def resume_command(args, out: Path) -> str:
+    """The command that continues this sweep (never with --restart, which would start over)."""
+    argv = ["clustersim", "sweep", args.experiment, "--out", str(out)]
+    for flag in ("workers", "dask_local", "scheduler"):
+        if getattr(args, flag) is not None:
+            argv += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if args.flush_seconds != 5.0:
+        argv += ["--flush-seconds", f"{args.flush_seconds:g}"]
+    if args.max_runs != MAX_RUNS:
+        argv += ["--max-runs", str(args.max_runs)]
+    return shlex.join(argv)
+
+
+def kept(out: Path, total: int) -> str:
+    from sim.sweep.store import count_runs
+
+    try:
+        n = count_runs(out) if out.is_dir() else 0
+    except Exception:  # the line must still be printed
+        return f"the finished runs are kept in {out}"
+    return f"{n} of {total} runs are kept in {out}"
+
+
 def cmd_sweep(args) -> int:
+    import signal
+
+    from sim.errors import MachineFault
     from sim.sweep import runner
     from sim.sweep.experiment import load_experiment
     from sim.sweep.store import DirectoryError
 
+    _check_numbers(args)
     if args.check:
-        return check_experiment(args.experiment)
+        return check_experiment(args.experiment, args.max_runs)
     exp = load_experiment(args.experiment)
-    for flag in ("workers", "dask_local"):
-        n = getattr(args, flag)
-        if n is not None and n < 1:
-            raise _usage(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.flush_seconds <= 0:
-        raise _usage("--flush-seconds must be positive")
+    total = check_size(exp, args.max_runs) * exp.replicates
     if args.scheduler:
         backend = runner.DaskBackend(address=args.scheduler)
     elif args.dask_local:
@@ -104,16 +164,27 @@ def cmd_sweep(args) -> int:
     else:
         backend = runner.LocalBackend(args.workers or len(os.sched_getaffinity(0)))
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{exp.name}"
+    resume = resume_command(args, out)
+
+    def stopped(signum: int) -> int:
+        print(f"interrupted by {signal.Signals(signum).name}: {kept(out, total)}; resume with: "
+              f"{resume}", file=sys.stderr)
+        return 128 + signum
+
     try:
         summary = runner.sweep(exp, out, backend, restart=args.restart, argv=sys.argv,
                                flush_seconds=args.flush_seconds, progress_bar=not args.quiet)
     except (DirectoryError, runner.BackendError) as exc:
         raise _usage(str(exc)) from None
+    except runner.Interrupted as exc:
+        return stopped(exc.signum)
+    except MachineFault as exc:
+        raise MachineFault(f"{exc}; {kept(out, total)}; once it can be written again, resume "
+                           f"with: {resume}") from None
+    if summary.interrupted:
+        return stopped(summary.interrupted)
     if not args.quiet:
         print_summary(exp, summary, out, backend.name)
-    if summary.interrupted:
-        print(f"interrupted: rerun the same command to resume ({out})", file=sys.stderr)
-        return 130
     return 1 if summary.failed_total else 0
 
 
@@ -136,13 +207,17 @@ def print_summary(exp, s, out: Path, backend: str) -> None:
 
 
 def cmd_report(args) -> int:
-    from sim.sweep.report import write_report
-    from sim.sweep.store import DirectoryError
+    from sim.sweep import store as st
+    from sim.sweep.report import completeness, write_report
 
+    root = Path(args.dir)
     try:
-        path = write_report(Path(args.dir), metric=args.metric)
-    except DirectoryError as exc:
+        path = write_report(root, metric=args.metric)
+    except st.DirectoryError as exc:
         raise _usage(str(exc)) from None
+    status, complete = completeness(st.read_manifest(root), st.read_runs(root), root)
     if not args.quiet:
-        print(f"report: {path}")
+        print(f"report: {path}\n  {status}")
+    elif not complete:
+        print(f"warning: {status}", file=sys.stderr)
     return 0

@@ -299,12 +299,24 @@ def _md_table(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
     return "\n".join([head, sep, *body])
 
 
+def completeness(manifest: dict, runs: pd.DataFrame, root: Path) -> tuple[str, bool]:
+    """How much of the sweep the report covers, in one line, and whether that is all of it."""
+    expected = manifest["points"] * manifest["replicates"]
+    failed = int((runs["status"] == "failed").sum()) if len(runs) else 0
+    counts = f"{len(runs)} of {expected} runs finished ({len(runs) - failed} ok, {failed} failed)"
+    if len(runs) >= expected:
+        return f"complete: {counts}", True
+    return (f"incomplete: {counts}, {expected - len(runs)} not run yet; finish with `clustersim "
+            f"sweep {manifest['experiment_file']} --out {root}`"), False
+
+
 def write_report(root: Path, metric: str | None = None) -> Path:
     root = Path(root)
     manifest = st.read_manifest(root)
     runs = st.read_runs(root)
-    if runs.empty:
-        raise st.DirectoryError(f"{root}: no runs recorded yet; run `clustersim sweep` first")
+    if runs.empty:  # nothing to draw: an empty report would look like a result
+        status, _ = completeness(manifest, runs, root)
+        raise st.DirectoryError(f"{root}: no finished run to report on ({status})")
     design = st.read_design(root)
     params: list[str] = manifest["parameters"]
     kinds: dict[str, str] = manifest["parameter_kinds"]
@@ -327,7 +339,7 @@ def write_report(root: Path, metric: str | None = None) -> Path:
     md: list[str] = []
     try:
         _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, share_cols,
-               target, tyear, metric, expected)
+               target, tyear, metric, expected, completeness(manifest, runs, root))
         (tmp / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
         if out.exists():
             old = root / f".report.old-{os.getpid()}"
@@ -336,8 +348,10 @@ def write_report(root: Path, metric: str | None = None) -> Path:
             shutil.rmtree(old)
         else:
             tmp.rename(out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, st.MachineFault):
+            raise st.fault(out, exc) from None
         raise
     return out / "report.md"
 
@@ -346,12 +360,16 @@ ID_LIKE = {"run_id", "point", "replicate", "seed", "status", "error"}
 
 
 def _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, share_cols,
-           target, tyear, metric, expected):
+           target, tyear, metric, expected, status):
     kind = manifest["design"]
     numeric = {k: kinds[k] in ("float", "int") for k in params}
     base = manifest["base_scenario"]
     commits = sorted({str(s.get("git_commit")) for s in manifest["sessions"]})
     md += [f"# Sweep report: {manifest['experiment_name']}", ""]
+    text, complete = status
+    if not complete:
+        md += [f"**This sweep is {text}.** Every figure below covers the finished runs only.",
+               ""]
     if manifest.get("description"):
         md += [manifest["description"], ""]
     md += [f"- Experiment: `{manifest['experiment_file']}` (hash "
@@ -360,9 +378,7 @@ def _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, sh
            f"- Design: **{kind}** over {len(params)} parameter(s), {manifest['points']} points x "
            f"{manifest['replicates']} replicate(s) = {expected} runs; master seed "
            f"{manifest['seed']} ({manifest['seeds']} seeds)",
-           f"- Runs recorded: {len(runs)} of {expected} ({len(ok)} ok, {len(failed)} failed)"
-           + ("" if len(runs) == expected else " -- **the sweep is incomplete**: rerun "
-              "`clustersim sweep` to finish it"),
+           f"- Runs: {text}",
            f"- Code: commit(s) {', '.join(commits)}; details in `../manifest.json`",
            f"- Target: core digital economy value added >= {target:g}% of GDP in {tyear}; "
            f"sensitivity output: `{metric}`", ""]

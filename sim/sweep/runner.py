@@ -11,15 +11,24 @@ pool: the pool is replaced and the runs in flight are retried one by one; a run 
 at a second death is retried alone, and one that kills its worker alone is recorded failed.
 On Dask the scheduler retries tasks of lost workers itself and gives up with KilledWorker,
 which is recorded as a failure of that run.
+
+Signals: SIGINT and SIGTERM stop the sweep between two steps of the loop (never in the middle of
+writing a part): the runs in flight are abandoned and their workers ended, every finished run
+is written, and `Interrupted` tells the command line to exit 130 or 143. Local workers ignore
+SIGINT (a Ctrl-C at the terminal reaches the whole process group; the parent decides).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import OrderedDict, deque
@@ -31,6 +40,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from sim.errors import MachineFault
 from sim.scenario import Scenario
 from sim.sweep import store as st
 from sim.sweep.designs import Design, build_design, run_seed
@@ -65,6 +75,9 @@ def run_id(point: int, seed: int) -> str:
 
 
 # ------------------------------------------------------------------------ in the worker
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 _INPUTS: OrderedDict = OrderedDict()
 
@@ -149,6 +162,80 @@ def _message(exc: BaseException) -> str:
     return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 3] + "..."
 
 
+# ------------------------------------------------------------------------ signals
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped the sweep; the exit status is 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def status(self) -> int:
+        return 128 + self.signum
+
+
+class SignalGuard:
+    """SIGINT and SIGTERM raise Interrupted in the main thread, or, while `deferred`, are noted
+    for `check()` to raise at a safe point. Later signals are ignored so the clean-up finishes."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.deferred = False
+        self._old: dict = {}
+
+    def __enter__(self) -> "SignalGuard":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None:
+            return
+        self.signum = signum
+        if not self.deferred:
+            raise Interrupted(signum)
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _stop_helper_processes() -> None:
+    """The fork server and the resource tracker outlive the pool (and, after a signal, the
+    sweep, as orphans); stop them once the workers are gone. Private APIs of multiprocessing,
+    hence the guards: at worst a helper exits by itself when this process does."""
+    from multiprocessing import forkserver, resource_tracker
+
+    server = getattr(forkserver, "_forkserver", None)
+    if getattr(server, "_forkserver_pid", None) is not None:
+        try:
+            server._stop()
+        except (OSError, AttributeError):
+            pass
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+    if fd is None or pid is None:
+        return
+    with tracker._lock:
+        os.close(fd)  # end of file tells it to exit once no other process holds it
+        tracker._fd, tracker._pid = None, None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.02)
+
+
 # ------------------------------------------------------------------------ backends
 
 class BackendError(Exception):
@@ -177,12 +264,13 @@ class LocalBackend:
             os.environ.setdefault(var, "1")
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.sweep.runner", "sim.runner"])
-        self._new = lambda: ProcessPoolExecutor(self.workers, mp_context=ctx)
+        self._new = lambda: ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                                initializer=_worker_init)
         self.pool = None
         try:
             self._start()
-        except BackendError:
-            self.__exit__()
+        except BaseException:
+            self.__exit__(*sys.exc_info())
             raise
         return self
 
@@ -211,9 +299,29 @@ class LocalBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self._start()
 
-    def __exit__(self, *exc):
-        if self.pool is not None:
+    def abort(self) -> None:
+        """End the workers now: their runs in flight are unfinished and run again on resume.
+        (ProcessPoolExecutor can only wait for them; Python 3.14 adds terminate_workers.)"""
+        if self.pool is None:
+            return
+        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.join(5)
+            if w.is_alive():
+                w.kill()
+                w.join(5)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
+
+    def __exit__(self, exc_type=None, *exc):
+        if exc_type is not None:  # an error or a signal: do not wait for the runs in flight
+            self.abort()
+        elif self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
+        _stop_helper_processes()
         os.environ.clear()
         os.environ.update(self._environ)
 
@@ -230,17 +338,23 @@ class DaskBackend:
     def __enter__(self):
         from distributed import Client, LocalCluster
 
+        self.cluster = self.client = self.executor = None
         if self.address:
-            self.cluster = None
             try:
                 self.client = Client(self.address, timeout="20s")
             except (OSError, TimeoutError) as exc:
                 raise BackendError(f"cannot reach the Dask scheduler at {self.address}: "
                                    f"{exc}") from None
         else:
-            self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
+            try:
+                # errors only: a stop cancels tasks, and each worker would warn about each
+                self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.__exit__(*sys.exc_info())
+                raise
         self.executor = self.client.get_executor(pure=False)
         self._slots, self._asked = 1, -1e9
         return self
@@ -266,10 +380,16 @@ class DaskBackend:
     def restart(self) -> None:  # pragma: no cover - Dask replaces workers itself
         pass
 
+    def abort(self) -> None:
+        """Nothing to do: closing the LocalCluster ends its workers with their tasks, and an
+        existing cluster's scheduler drops the tasks of a client that leaves."""
+
     def __exit__(self, *exc):
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+            _stop_helper_processes()
 
 
 # ------------------------------------------------------------------------ the sweep
@@ -284,7 +404,7 @@ class Summary:
     retried: int = 0                # runs resubmitted after a worker died
     wall_s: float = 0.0
     worker_cpu_s: float = 0.0       # CPU time the workers spent in runs
-    interrupted: bool = False
+    interrupted: int = 0            # the signal that stopped the sweep, 0 if none
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -326,8 +446,10 @@ def failed_row(job: Job, rid: str, replicate: int, seed: int, message: str,
             "status": "failed", "error": message, **param_cells(job.values, kinds)}
 
 
-def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=None) -> Summary:
-    """Run every run not yet in the store; return counts. Safe to interrupt at any time."""
+def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=None,
+            stop: SignalGuard | None = None) -> Summary:
+    """Run every run not yet in the store; return counts. Safe to interrupt at any time: a
+    signal noted by `stop` (or a KeyboardInterrupt) ends it with every finished run written."""
     kinds = {p.key: p.kind for p in exp.params}
     jobs, total = plan_jobs(exp, design, store.done, backend.slots)
     summary = Summary(total, total - sum(len(j.runs) for j in jobs),
@@ -348,8 +470,13 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
         if progress is not None:
             progress(len(outcomes), summary.failed_total)
 
+    def check() -> None:
+        if stop is not None:
+            stop.check()
+
     try:
         while queue or inflight:
+            check()
             limit = 2 * backend.slots
             broken: list[Job] = []
             pool_broke = False
@@ -383,12 +510,14 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                     raise exc
             if broken or pool_broke:
                 # every job in flight on a broken pool ends; keep the ones that finished
-                for fut in wait(list(inflight)).done:
-                    job = inflight.pop(fut)
-                    if fut.exception() is None:
-                        record(fut.result())
-                    else:
-                        broken.append(job)
+                while inflight:
+                    check()
+                    for fut in wait(list(inflight), timeout=0.5).done:
+                        job = inflight.pop(fut)
+                        if fut.exception() is None:
+                            record(fut.result())
+                        else:
+                            broken.append(job)
                 backend.restart()
                 retry = []
                 for job in broken:
@@ -406,8 +535,8 @@ def execute(exp: Experiment, design: Design, store: st.Store, backend, progress=
                 summary.retried += len(retry)
                 queue.extendleft(reversed(retry))
             store.maybe_flush()
-    except KeyboardInterrupt:
-        summary.interrupted = True
+    except KeyboardInterrupt as exc:
+        summary.interrupted = getattr(exc, "signum", signal.SIGINT)
     finally:
         store.flush()
         summary.wall_s = time.perf_counter() - t0
@@ -427,34 +556,96 @@ def design_table(exp: Experiment, design: Design) -> pa.Table:
     return pa.table(cols)
 
 
+def base_inputs(exp: Experiment) -> dict:
+    """What the runs read besides the experiment's settings: the resolved base scenario (every
+    `extends:` file merged, so an edit that changes no value does not count) and the sha256 of
+    every data table a run may read (the built-in ones, the base's own, any a design varies)."""
+    from sim.inputs import DATA_DIR
+    from sim.parameters import PARAMETERS
+
+    path_keys = {p.key for p in PARAMETERS if p.key.startswith("data.")}  # table paths
+    tables = set(DATA_DIR.glob("*.csv"))
+    tables.update(f for f in map(exp.base.resolve_path, sorted(path_keys)) if f is not None)
+    for p in exp.params:
+        if p.key in path_keys:
+            tables.update(Path(v) for v in p.values or () if v != "builtin")
+    tree = json.dumps(exp.base.tree, sort_keys=True, default=str)
+    return {"resolved_scenario_sha256": hashlib.sha256(tree.encode()).hexdigest(),
+            "data_tables_sha256": {str(f): _sha256(f) for f in sorted(tables)}}
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:  # reported as a difference, not as a crash
+        return f"unreadable ({exc.strerror or exc})"
+
+
+def _inputs_hash(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def check_directory(exp: Experiment, root: Path, restart: bool) -> None:
+    """Refuse DIR before any worker starts or anything is written: a place that cannot be
+    written, a directory no sweep made, or one holding results this experiment would not give."""
+    root = Path(root)
+    st.check_writable(root)
+    if st.is_foreign(root):
+        raise st.DirectoryError(f"{root} exists and is not a sweep directory (no sweep's "
+                                "manifest.json); choose another --out (nothing in it was "
+                                "changed)")
+    if restart or not (root / "manifest.json").exists():
+        return
+    what = _mismatch(st.read_manifest(root), exp)
+    if what:
+        raise st.DirectoryError(f"{root} holds results of {what}. Use --restart to set them "
+                                f"aside (moved into {root / (st.ASIDE_PREFIX + '<time>')}/) and "
+                                "start over, or choose another --out")
+
+
+def _mismatch(old: dict, exp: Experiment) -> str:
+    """Why results in DIR are not this experiment's, or ''."""
+    digest = exp.content_hash()
+    if old.get("experiment_hash") != digest:
+        what = _differences(old, exp)
+        return (f"another experiment ({old.get('experiment_file')}, hash "
+                f"{str(old.get('experiment_hash'))[:12]}; this one {digest[:12]}"
+                f"{': ' + what if what else ''})")
+    recorded = old.get("base_scenario_inputs")
+    if recorded is None:  # made before the inputs were recorded: nothing to compare
+        return ""
+    now = base_inputs(exp)
+    if _inputs_hash(recorded) == _inputs_hash(now):
+        return ""
+    before, after = recorded.get("data_tables_sha256", {}), now["data_tables_sha256"]
+    changed = [f"data table {f} " + ("is no longer read" if f not in after else
+                                     "is new" if f not in before else "changed")
+               for f in sorted(set(before) | set(after)) if before.get(f) != after.get(f)]
+    if recorded.get("resolved_scenario_sha256") != now["resolved_scenario_sha256"]:
+        changed.insert(0, "the resolved base scenario changed")
+    return ("this experiment with different inputs (the experiment file is unchanged): "
+            + "; ".join(changed[:5]) + (f"; and {len(changed) - 5} more" if len(changed) > 5
+                                        else ""))
+
+
 def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_name: str,
             argv: list[str]) -> dict:
-    """Create or reopen DIR; refuse a directory holding another experiment's results."""
+    """Create or reopen DIR (under its lock); with `restart`, set earlier results aside."""
     from sim.outputs import git_commit, package_versions
 
     root = Path(root)
-    digest = exp.content_hash()
+    check_directory(exp, root, restart)
     manifest_path = root / "manifest.json"
-    if st.is_foreign(root):
-        raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
-                                "manifest.json); choose another --out")
-    if manifest_path.exists():
-        old = st.read_manifest(root)
-        if old.get("experiment_hash") != digest:
-            if not restart:
-                what = _differences(old, exp)
-                raise st.DirectoryError(
-                    f"{root} holds results of another experiment ({old.get('experiment_file')},"
-                    f" hash {str(old.get('experiment_hash'))[:12]}; this one "
-                    f"{digest[:12]}{': ' + what if what else ''}). Use --restart to delete "
-                    "them and start over, or choose another --out")
-            st.wipe(root)
-        elif restart:
-            st.wipe(root)
+    if restart:
+        aside = st.set_aside(root)
+        if aside is not None:
+            print(f"--restart: the earlier results in {root} were moved to {aside}/ (delete it "
+                  "when no longer needed)", file=sys.stderr)
     root.mkdir(parents=True, exist_ok=True)
     session = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "command": argv, "backend": backend_name, "git_commit": git_commit(),
                "versions": package_versions(), "pid": os.getpid()}
+    inputs = base_inputs(exp)
     if manifest_path.exists():
         manifest = st.read_manifest(root)
         first = manifest["sessions"][0].get("git_commit")
@@ -462,12 +653,15 @@ def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_
             print(f"warning: {root} holds runs made by code at commit {first}; this session "
                   f"runs {session['git_commit']} (the manifest records each session's)",
                   file=sys.stderr)
+        manifest.setdefault("base_scenario_inputs", inputs)
         manifest["sessions"].append(session)
     else:
         manifest = {
             "experiment_name": exp.name, "experiment_file": str(exp.path),
-            "experiment_hash": digest, "experiment": exp.spec, "description": exp.description,
-            "base_scenario": exp.base.as_dict(), "design": exp.design,
+            "experiment_hash": exp.content_hash(), "experiment": exp.spec,
+            "description": exp.description, "base_scenario": exp.base.as_dict(),
+            "base_scenario_hash": _inputs_hash(inputs), "base_scenario_inputs": inputs,
+            "design": exp.design,
             "parameters": [p.key for p in exp.params],
             "parameter_kinds": {p.key: p.kind for p in exp.params},
             "problem": design.problem, "levels": exp.levels, "second_order": exp.second_order,
@@ -476,10 +670,7 @@ def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_
             "target_share_pct": float(exp.base["target.share_pct"]),
             "target_year": exp.target_year, "metrics": st.metric_columns(exp),
             "series": exp.series, "sessions": [session]}
-        tmp = root / ".design.parquet.tmp"
-        import pyarrow.parquet as pq
-        pq.write_table(design_table(exp, design), tmp)
-        os.replace(tmp, root / "design.parquet")
+        st.write_parquet_atomic(design_table(exp, design), root / "design.parquet")
     st.write_manifest(root, manifest)
     return manifest
 
@@ -504,7 +695,12 @@ def _differences(old: dict, exp: Experiment) -> str:
                       if k not in ("name", "description") and
                       json.dumps(base_old.get(k), default=str) !=
                       json.dumps(base_new.get(k), default=str))
-        return ("base scenario differs in " + ", ".join(keys[:5])) if keys else ""
+
+        def where(key: str) -> str:
+            file, line = exp.base.where(key)
+            return f"{key} (now {base_new.get(key)!r}, {file}{':' + str(line) if line else ''})"
+        return ("the experiment file is unchanged; the base scenario differs in " +
+                ", ".join(map(where, keys[:5]))) if keys else ""
     return "differs in " + ", ".join(keys[:5])
 
 
@@ -515,22 +711,21 @@ def finish_manifest(root: Path, summary: Summary) -> None:
         wall_time_s=round(summary.wall_s, 3), worker_cpu_s=round(summary.worker_cpu_s, 3),
         runs_ok=summary.ok, runs_failed=summary.failed,
         runs_skipped=summary.skipped, runs_retried=summary.retried,
-        interrupted=summary.interrupted)
+        interrupted=signal.Signals(summary.interrupted).name if summary.interrupted else False)
     manifest["complete"] = summary.complete
     st.write_manifest(root, manifest)
 
 
 def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
           flush_seconds: float = 5.0, progress_bar: bool = True) -> Summary:
-    """Plan, prepare DIR, run what is missing, and record the session."""
+    """Plan, prepare DIR, run what is missing, and record the session. Raises Interrupted if
+    a signal comes before the runs start, MachineFault if DIR cannot be written."""
     from tqdm import tqdm
 
+    root = Path(root)
+    check_directory(exp, root, restart)  # before the lock file, a worker or a design exists
     design = build_design(exp)
-    if st.is_foreign(root):  # checked before the lock file goes in
-        raise st.DirectoryError(f"{root} exists and is not a sweep directory (no "
-                                "manifest.json); choose another --out")
-    # a cluster that cannot start or be reached leaves DIR untouched
-    with backend, st.DirLock(root):
+    with SignalGuard() as guard, backend, st.DirLock(root):
         prepare(exp, design, root, restart, backend.name, list(argv))
         store = st.Store(root, exp, flush_seconds=flush_seconds).open()
         try:
@@ -543,8 +738,11 @@ def sweep(exp: Experiment, root: Path, backend, restart: bool = False, argv=(),
                     bar.update(n)
                     bar.set_postfix(failed=failed, refresh=False)
 
-                summary = execute(exp, design, store, backend, progress)
+                guard.deferred = True  # from here a signal stops the loop between writes
+                summary = execute(exp, design, store, backend, progress, stop=guard)
         finally:
             store.close()
+        if summary.interrupted:
+            backend.abort()
         finish_manifest(root, summary)
     return summary

@@ -13,6 +13,9 @@ Each part is written to a temporary name, flushed to disk and renamed, so a read
 resumed sweep) sees whole parts only; a run is done exactly when its row is in a part. A
 series part is renamed before the runs part of the same number, and series parts whose runs
 part is missing (a crash between the two renames) are removed on resume.
+
+A write that fails (disk full, I/O error) raises sim.errors.MachineFault naming the path; its
+temporary file is removed, and the store writes nothing more, so DIR stays resumable.
 """
 
 from __future__ import annotations
@@ -22,18 +25,22 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import sys
+import tempfile
 import time
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.errors import MachineFault
 from sim.sweep.experiment import Experiment
 
 LOCK_NAME = ".lock"
+SWEEP_FILES = ("runs", "series", "errors", "report", "design.parquet", "manifest.json")
+ASIDE_PREFIX = "previous-"
 ID_COLUMNS = ["run_id", "point", "replicate", "seed", "status", "error"]
 PART_RE = re.compile(r"^part-(\d{6})\.parquet$")
 ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
@@ -63,22 +70,37 @@ def runs_schema(exp: Experiment) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
+def fault(path: Path, exc: OSError) -> MachineFault:
+    """An OSError while writing, as the one-line message a user sees (exit status 4)."""
+    reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+    return MachineFault(f"cannot write {path}: {reason}")
+
+
+@contextmanager
+def _atomic(path: Path, mode: str):
+    """Write to a temporary name, flush to disk, rename; on failure leave only `path` as it was."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
+    try:
+        with open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())  # the rename must not outlive the data on a power cut
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, MachineFault):
+            raise fault(path, exc) from None
+        raise
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    with _atomic(path, "wb") as fh:
         pq.write_table(table, fh, compression="zstd")
-        fh.flush()
-        os.fsync(fh.fileno())  # the rename must not outlive the data on a power cut
-    os.replace(tmp, path)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with _atomic(path, "w") as fh:
         fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _parts(folder: Path) -> dict[int, Path]:
@@ -104,11 +126,15 @@ class Store:
         self.last_flush = time.monotonic()
         self.done: set[str] = set()
         self.failed_before = 0
+        self.faulted = False            # a write failed: write nothing more this session
 
     # ---------------------------------------------------------------- open / close
     def open(self) -> "Store":
         for d in (self.runs_dir, self.series_dir, self.errors_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise fault(d, exc) from None
         for d in (self.runs_dir, self.series_dir, self.errors_dir):
             for tmp in d.glob(".*.tmp"):  # a part being written when a run was killed
                 tmp.unlink()
@@ -162,16 +188,25 @@ class Store:
 
     def flush(self) -> None:
         self.last_flush = time.monotonic()
-        if not self.rows:
+        if not self.rows or self.faulted:
             return
         name = f"part-{self.seq:06d}.parquet"
-        for run_id, text in self.tracebacks:
-            write_text_atomic(self.errors_dir / f"{run_id}.txt", text)
-        if self.series:
-            frame = pd.concat(self.series, ignore_index=True)
-            _write_atomic(pa.Table.from_pandas(frame, preserve_index=False),
-                          self.series_dir / name)
-        _write_atomic(pa.Table.from_pylist(self.rows, schema=self.schema), self.runs_dir / name)
+        try:
+            for run_id, text in self.tracebacks:
+                write_text_atomic(self.errors_dir / f"{run_id}.txt", text)
+            if self.series:
+                frame = pd.concat(self.series, ignore_index=True)
+                write_parquet_atomic(pa.Table.from_pandas(frame, preserve_index=False),
+                                     self.series_dir / name)
+            write_parquet_atomic(pa.Table.from_pylist(self.rows, schema=self.schema),
+                                 self.runs_dir / name)
+        except MachineFault:
+            # no series part without its runs part (this write's own file); these runs run
+            # again on resume
+            self.faulted = True
+            with suppress(OSError):
+                (self.series_dir / name).unlink(missing_ok=True)
+            raise
         self.seq += 1
         self.rows, self.series, self.tracebacks = [], [], []
 
@@ -184,8 +219,11 @@ class DirLock:
         self.fh = None
 
     def __enter__(self) -> "DirLock":
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.root / LOCK_NAME, "w")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.root / LOCK_NAME, "w")
+        except OSError as exc:
+            raise fault(self.root / LOCK_NAME, exc) from None
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -204,8 +242,53 @@ class DirLock:
 def is_foreign(root: Path) -> bool:
     """A non-empty directory that no sweep made: never write into it."""
     root = Path(root)
-    return (root.exists() and not (root / "manifest.json").exists() and
-            any(p.name != LOCK_NAME for p in root.iterdir()))
+    if not root.is_dir():
+        return False
+    if (root / "manifest.json").exists():
+        return not is_sweep_manifest(root)
+    # a restart that stopped between setting results aside and writing the manifest left these
+    return any(p.name != LOCK_NAME and not p.name.startswith(ASIDE_PREFIX)
+               for p in root.iterdir())
+
+
+def is_sweep_manifest(root: Path) -> bool:
+    """manifest.json written by a sweep (`clustersim run` writes one too, of another kind)."""
+    try:
+        manifest = json.loads((Path(root) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"experiment_hash", "sessions"} <= set(manifest)
+
+
+def check_writable(root: Path) -> None:
+    """Refuse an --out that cannot be a sweep directory before anything runs or is written:
+    an existing file, a path through a file, the working directory or one above it, a place
+    this user cannot create files in."""
+    root = Path(root)
+    here = Path.cwd().resolve()
+    full = root.resolve()
+    if full == here or full in here.parents:
+        raise DirectoryError(f"--out {root}: the working directory or one above it cannot be a "
+                             "sweep directory; name a new one, e.g. runs/sweep-NAME")
+    existing = full
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is an existing file" if existing == full else f"goes through the file {existing}"
+        raise DirectoryError(f"--out {root}: {what}, not a directory")
+    try:  # the one sure test, also for root and read-only mounts: create a file, remove it
+        fd, probe = tempfile.mkstemp(prefix=".clustersim-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        raise DirectoryError(f"--out {root}: cannot create files in {existing} ({reason})") \
+            from None
+
+
+def count_runs(root: Path) -> int:
+    """Runs recorded in DIR (from the parts' metadata, without reading the rows)."""
+    return sum(pq.read_metadata(p).num_rows for p in _parts(Path(root) / "runs").values())
 
 
 # -------------------------------------------------------------------- reading
@@ -232,6 +315,9 @@ def read_manifest(root: Path) -> dict:
     path = Path(root) / "manifest.json"
     if not path.exists():
         raise DirectoryError(f"{root}: no manifest.json; not a sweep directory")
+    if not is_sweep_manifest(root):
+        raise DirectoryError(f"{path}: unreadable or not written by a sweep; not a sweep "
+                             "directory (nothing in it was changed)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -243,9 +329,23 @@ def read_design(root: Path) -> pd.DataFrame:
     return pq.read_table(Path(root) / "design.parquet").to_pandas()
 
 
-def wipe(root: Path) -> None:
-    """Remove what a sweep wrote (and nothing else) for --restart."""
-    for name in ("runs", "series", "errors", "report"):
-        shutil.rmtree(root / name, ignore_errors=True)
-    for name in ("design.parquet", "manifest.json"):
-        (root / name).unlink(missing_ok=True)
+def set_aside(root: Path) -> Path | None:
+    """Move what a sweep wrote (and nothing else) into DIR/previous-<UTC time>/ for --restart;
+    return where it went (None when there was nothing)."""
+    root = Path(root)
+    present = [root / name for name in SWEEP_FILES if (root / name).exists()]
+    if not present:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = root / f"{ASIDE_PREFIX}{stamp}"
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = root / f"{ASIDE_PREFIX}{stamp}-{n}"
+    try:
+        aside.mkdir()
+        for path in present:
+            path.rename(aside / path.name)  # same file system: nothing is copied or lost
+    except OSError as exc:
+        raise fault(aside, exc) from None
+    return aside
