@@ -40,7 +40,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from sim.errors import MachineFault
 from sim.scenario import Scenario
 from sim.sweep import store as st
 from sim.sweep.designs import Design, build_design, run_seed

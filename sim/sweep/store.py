@@ -70,10 +70,13 @@ def runs_schema(exp: Experiment) -> pa.Schema:
     return pa.schema(fields)
 
 
+def reason(exc: OSError) -> str:
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
+
+
 def fault(path: Path, exc: OSError) -> MachineFault:
     """An OSError while writing, as the one-line message a user sees (exit status 4)."""
-    reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-    return MachineFault(f"cannot write {path}: {reason}")
+    return MachineFault(f"cannot write {path}: {reason(exc)}")
 
 
 @contextmanager
@@ -281,9 +284,8 @@ def check_writable(root: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-        raise DirectoryError(f"--out {root}: cannot create files in {existing} ({reason})") \
-            from None
+        raise DirectoryError(f"--out {root}: cannot create files in {existing} "
+                             f"({reason(exc)})") from None
 
 
 def count_runs(root: Path) -> int:
