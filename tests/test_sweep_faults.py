@@ -53,8 +53,9 @@ def alive(procs: list[psutil.Process]) -> list[int]:
 @pytest.mark.parametrize("sig, backend, group", [
     (signal.SIGINT, ["--workers", "2"], True),     # Ctrl-C at a terminal: the whole group
     (signal.SIGTERM, ["--workers", "2"], False),   # `kill PID`
+    (signal.SIGINT, ["--dask-local", "2"], True),
     (signal.SIGTERM, ["--dask-local", "2"], False),
-], ids=["sigint-group-local", "sigterm-local", "sigterm-dask"])
+], ids=["sigint-group-local", "sigterm-local", "sigint-group-dask", "sigterm-dask"])
 def test_a_signal_stops_the_sweep_reaps_its_workers_keeps_finished_runs_and_resumes(
         grid, tmp_path, sig, backend, group):
     exp, ref = grid

@@ -14,8 +14,9 @@ which is recorded as a failure of that run.
 
 Signals: SIGINT and SIGTERM stop the sweep between two steps of the loop (never in the middle of
 writing a part): the runs in flight are abandoned and their workers ended, every finished run
-is written, and `Interrupted` tells the command line to exit 130 or 143. Local workers ignore
-SIGINT (a Ctrl-C at the terminal reaches the whole process group; the parent decides).
+is written, and `Interrupted` tells the command line to exit 130 or 143. Local and LocalCluster
+workers ignore SIGINT (a Ctrl-C at the terminal reaches the whole process group; the parent
+decides).
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def run_id(point: int, seed: int) -> str:
 
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook, run in each LocalCluster worker process: as _worker_init."""
+    if threading.current_thread() is threading.main_thread():
+        _worker_init()
 
 _INPUTS: OrderedDict = OrderedDict()
 
@@ -349,7 +356,8 @@ class DaskBackend:
                 # errors only: a stop cancels tasks, and each worker would warn about each
                 self.cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
                                             processes=True, dashboard_address=None,
-                                            silence_logs=logging.ERROR)
+                                            silence_logs=logging.ERROR,
+                                            preload=["sim.sweep.runner"])
                 self.client = Client(self.cluster)
             except BaseException:
                 self.__exit__(*sys.exc_info())
