@@ -18,6 +18,7 @@ numpy's SeedSequence, so results never depend on scheduling, worker count or res
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,7 @@ def expected_points(exp: Experiment) -> int:
     """Design size without sampling (what `--check` reports before any work)."""
     D = len(exp.params)
     if exp.design == "grid":
-        return int(np.prod([len(p.values) for p in exp.params]))
+        return math.prod(len(p.values) for p in exp.params)  # exact: np.prod overflows to 0 at 2**64
     if exp.design == "list":
         return len(exp.params[0].values)
     if exp.design == "lhs":
