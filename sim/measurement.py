@@ -36,14 +36,17 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import NumericalError
-from sim.inputs import DATA_DIR, GDP_COLUMNS, Inputs, builtin, read_table
+from sim.inputs import DATA_DIR, GDP, Column, Inputs, Table, builtin, read_table
 from sim.scenario import Scenario, ScenarioError
 
 KEY_COLUMNS = ("replicate",)
 ALL = "all"
 OBSERVED_FILE = DATA_DIR / "observed.csv"
-OBSERVED_COLUMNS = ("series", "year", "category", "value", "unit", "uncertainty",
-                    "uncertainty_basis", "grade", "published", "source")
+OBSERVED = Table("observed-series table", (
+    Column("series", "id"), Column("year", "int", 1950, 2100), Column("category", "id"),
+    Column("value", "float"), Column("unit"), Column("uncertainty", "float", 0, above=True),
+    Column("uncertainty_basis"), Column("grade"), Column("published"), Column("source")),
+    row_key=lambda row: (row["series"], int(row["year"]), row["category"]), key_column="series")
 
 # Share of each sub-sector's revenue that a revenue statistic counts, from the 2020 figures the
 # sub-sectors were built from (sim/data/SOURCES.md, sectors.csv; bn yuan). 03_software_it is
@@ -121,7 +124,7 @@ def params_from(inputs: Inputs, census_basis_factor: float, gdp_table: pd.DataFr
 def params_for(scenario: Scenario, inputs: Inputs) -> Params:
     """The measurement parameters of a scenario run (reads the scenario's GDP table)."""
     path = scenario.resolve_path("data.gdp_file")
-    table = read_table(path or builtin("gdp.csv"), GDP_COLUMNS, "data.gdp_file" if path else "",
+    table = read_table(path or builtin("gdp.csv"), GDP, "data.gdp_file" if path else "",
                        scenario if path else None)
     return params_from(inputs, scenario.get("measurement.census_basis_factor"), table)
 
@@ -293,16 +296,11 @@ def year_end_from_firms(firms: pd.DataFrame, p: Params) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _observed(path: str) -> pd.DataFrame:
-    df = read_table(Path(path), OBSERVED_COLUMNS, "", None)
+    df = read_table(Path(path), OBSERVED, "", None)  # cells: type, finiteness, range
     names = {s.name for s in SERIES}
     for i, row in enumerate(df.itertuples(index=False), start=2):
         if row.series not in names:
             raise ScenarioError(path, i, "series", f"unknown series '{row.series}'")
-        for col in ("year", "value", "uncertainty"):
-            v = pd.to_numeric(getattr(row, col), errors="coerce")
-            if not np.isfinite(v) or (col == "uncertainty" and v <= 0):
-                raise ScenarioError(path, i, col, f"'{getattr(row, col)}' is not a "
-                                    + ("positive number" if col == "uncertainty" else "number"))
         if str(row.grade).startswith("D"):
             raise ScenarioError(path, i, "grade", "unverified (D) rows are kept out")
     return df.astype({"year": int, "value": float, "uncertainty": float, "category": str})

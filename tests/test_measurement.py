@@ -164,7 +164,7 @@ def test_a_bad_observed_row_is_reported_with_file_line_and_key(tmp_path):
     text = (DATA_DIR / "observed.csv").read_text(encoding="utf-8").splitlines()
     text[3] = text[3].replace(",9499.4,", ",n/a,")
     bad.write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"observed.csv:4: value: 'n/a' is not a number"):
+    with pytest.raises(ScenarioError, match=r"observed.csv:4: value: expected a number, got 'n/a'"):
         m.observed_table(bad)
 
 
