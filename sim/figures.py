@@ -11,8 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-SECTOR_NAMES = {"01": "01 digital product manufacturing", "02": "02 digital product services",
-                "03": "03 digital technology application", "04": "04 digital-factor-driven"}
+from sim.registry import SECTORS  # noqa: E402
+
+SECTOR_NAMES = {code: f"{code} {name}" for code, name in SECTORS.items()}
 
 
 def _dates(series: pd.Series) -> pd.DatetimeIndex:

@@ -19,7 +19,9 @@ from mesa.agentset import _HardKeyAgentSet
 from mesa.experimental.mesa_signals import ModelSignals
 from mesa.model import _mesa_logger
 
-N_TIERS = 4
+from sim.registry import TIERS
+
+N_TIERS = len(TIERS)
 
 # name -> (dtype, trailing shape); units are per real firm that the agent stands for.
 # Category codes are np.intp because numpy gathers with intp indices several times faster.

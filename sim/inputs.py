@@ -17,11 +17,10 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from sim.registry import SECTOR_CODES, TIERS
 from sim.scenario import (MAX_TABLE_BYTES, Scenario, ScenarioError, date_problem,
                           finite_problem, month_index, read_text_file)
 
-TIERS = ("frontier_ai", "hbm", "advanced_foundry", "equipment")
-SECTOR_CODES = ("01", "02", "03", "04")
 
 
 # --------------------------------------------------------------------------- table checks

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sim.registry import AVAILABILITY_FIELDS
+
 
 @dataclass(frozen=True)
 class Param:
@@ -200,8 +202,8 @@ PARAMETERS: list[Param] = [
     P("export_controls.listed_rd_boost_pct", 16.58, "%", "Rise in R&D intensity of a listed firm "
       "from 12 months after listing.", "Hu, Yang, Zeng & Zhang 2024 (DID)", min=0, max=500),
     P("export_controls.extra_events", [], "-", "Events applied on top of (or instead of) the "
-      "historical ones: list of {date, name, avail_frontier_ai, avail_hbm, avail_advanced_foundry, "
-      "avail_equipment, foreign_knowledge, entity_list_add, direction}. direction: set (default: "
+      "historical ones: list of {date, name, " + ", ".join(AVAILABILITY_FIELDS) + ", "
+      "foreign_knowledge, entity_list_add, direction}. direction: set (default: "
       "levels as written), tighten (never raises a level) or loosen (never lowers one). "
       "Historical rules are tightenings unless the events file says otherwise.", "Scenario",
       kind="events"),

@@ -21,12 +21,12 @@ import jsonschema
 import yaml
 
 from sim.parameters import BY_KEY, PARAMETERS, SECTIONS, defaults
+from sim.registry import AVAILABILITY_FIELDS, SECTOR_CODES
 
 META_KEYS = ("name", "description", "extends")
-EVENT_KEYS = ("date", "name", "avail_frontier_ai", "avail_hbm", "avail_advanced_foundry",
-              "avail_equipment", "foreign_knowledge", "entity_list_add", "direction")
+EVENT_KEYS = ("date", "name", *AVAILABILITY_FIELDS, "foreign_knowledge", "entity_list_add",
+              "direction")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-SECTOR_CODES = ("01", "02", "03", "04")
 
 
 class ScenarioError(ValueError):
@@ -335,8 +335,7 @@ def _param_schema(p) -> dict:
         unit = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
         item = {"type": "object", "additionalProperties": False, "required": ["date"],
                 "properties": {"date": {"type": "string"}, "name": {"type": "string"},
-                               "avail_frontier_ai": unit, "avail_hbm": unit,
-                               "avail_advanced_foundry": unit, "avail_equipment": unit,
+                               **{f: unit for f in AVAILABILITY_FIELDS},
                                "foreign_knowledge": unit,
                                "direction": {"enum": ["tighten", "loosen", "set"]},
                                "entity_list_add": {"type": "array", "items": {"type": "string"}}}}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-TIERS = ("frontier_ai", "hbm", "advanced_foundry", "equipment")
+from sim.registry import TIERS
 
 
 @dataclass

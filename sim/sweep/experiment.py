@@ -32,6 +32,7 @@ from typing import Any
 
 from sim.outputs import NATIONAL_COLUMNS
 from sim.parameters import BY_KEY
+from sim.registry import AVAILABILITY_FIELDS
 from sim.scenario import (EVENT_KEYS, SECTOR_CODES, Scenario, ScenarioError, file_problem,
                           load_scenario, month_index, name_problem, read_yaml, suggest)
 
@@ -58,8 +59,7 @@ NOT_SWEPT = {"run.start": "the calendar is the same for every run: set it under 
              "run.end": "the calendar is the same for every run: set it under fixed:",
              "run.seed": "seeds come from the experiment's master `seed:` and `replicates:`",
              "run.replicates": "use the experiment's `replicates:`"}
-EVENT_FLOAT_FIELDS = ("avail_frontier_ai", "avail_hbm", "avail_advanced_foundry",
-                      "avail_equipment", "foreign_knowledge")
+EVENT_FLOAT_FIELDS = (*AVAILABILITY_FIELDS, "foreign_knowledge")
 
 
 @dataclass
