@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 from numba import njit
 
+from sim import reporters
 from sim.errors import NumericalError
 from sim.firms import FirmTable, Firm
 from sim.inputs import TIERS, Inputs, load_inputs
@@ -257,12 +258,8 @@ class ClusterModel(mesa.Model):
         self.region_va = np.zeros(R)
         self.median_employment: np.ndarray | None = None  # by sub-sector, from the first month
         self.now: SimpleNamespace | None = None  # the month's live rows and sums, during step()
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
-            "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
-            "employment": "employment", "chip_self_sufficiency_pct": "chip_self_sufficiency_pct",
-            "direct_loss_bn_yuan": "direct_loss_bn_yuan",
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={r.name: r.read for r in reporters.national()})
         self.observers: list = []  # callables(model) run after each step (outputs.Recorder)
 
     # ------------------------------------------------------------------ the month

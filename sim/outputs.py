@@ -30,10 +30,10 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
+from sim import reporters
 from sim.errors import NumericalError
 
-NATIONAL_COLUMNS = ["replicate", "seed", "date", "core_va_bn_yuan", "gdp_bn_yuan",
-                    "core_va_share_gdp_pct", "firms", "employment", "chip_self_sufficiency_pct"]
+NATIONAL_COLUMNS = ["replicate", "seed"] + [r.name for r in reporters.national() if r.csv]
 ANNUAL_COLUMNS = ["replicate", "seed", "year", "core_va_bn_yuan", "gdp_bn_yuan",
                   "core_va_share_gdp_pct"]
 REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "employment",
