@@ -136,11 +136,12 @@ class RefFirm(mesa.Agent):
 class ReferenceModel(mesa.Model):
     """Conventional-Mesa twin of ClusterModel (same config, seed and firm count)."""
 
-    def __init__(self, config, seed: int | None = None, firms: int | None = None, inputs=None):
+    def __init__(self, config, seed: int | None = None, firms: int | None = None, inputs=None,
+                 level: float = 1.0):
         seed = int(config["run.seed"] if seed is None else seed)
         super().__init__(rng=seed)
         # the same initial population, calibration and fixed tables as the array model
-        twin = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+        twin = ClusterModel(config, seed=seed, firms=firms, inputs=inputs, level=level)
         p = config.tree
         self.config, self.inputs = config, twin.inputs
         self.start_month, self.end_month, self.month = twin.start_month, twin.end_month, twin.month

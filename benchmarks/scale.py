@@ -65,11 +65,11 @@ def _config(scenario: str, steps: int, seed: int | None):
 
 
 def worker_model(firms: int, steps: int, scenario: str, seed: int | None) -> dict:
-    from sim.model import ClusterModel
+    from sim.runner import build_model
 
     config, seed = _config(scenario, steps, seed)
     t0 = time.perf_counter()
-    model = ClusterModel(config, seed=seed, firms=firms)
+    model = build_model(config, seed=seed, firms=firms)
     t1, c1 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         model.step()
@@ -84,10 +84,11 @@ def worker_model(firms: int, steps: int, scenario: str, seed: int | None) -> dic
 
 def worker_reference(firms: int, steps: int, scenario: str, seed: int | None) -> dict:
     from benchmarks.reference import ReferenceModel
+    from sim.runner import build_model
 
     config, seed = _config(scenario, steps, seed)
     t0 = time.perf_counter()
-    model = ReferenceModel(config, seed=seed, firms=firms)
+    model = build_model(config, seed=seed, firms=firms, model_class=ReferenceModel)
     t1, c1 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         model.step()
@@ -101,12 +102,12 @@ def worker_reference(firms: int, steps: int, scenario: str, seed: int | None) ->
 def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
                     firm_snapshots: bool) -> dict:
     """What `clustersim run` does for one replicate (sim.runner.run_replicate), timed whole."""
-    from sim.model import ClusterModel
+    from sim.runner import build_model
     from sim.outputs import Recorder
 
     config, seed = _config(scenario, steps, seed)
     t0 = time.perf_counter()
-    model = ClusterModel(config, seed=seed, firms=firms)
+    model = build_model(config, seed=seed, firms=firms)
     t1 = time.perf_counter()
     agents_start = len(model.agents)
     mean_weight = model.real_firms / agents_start  # real firms per agent
@@ -133,11 +134,11 @@ MONTH_PARTS = ("apply_rules_due", "take_stock", "supply_chips", "produce", "lear
 def profile_parts(firms: int, steps: int, scenario: str, seed: int | None) -> dict:
     """CPU time of each part of ClusterModel.step, of its DataCollector and of the runner's
     Recorder, per month, measured by wrapping them (in this process)."""
-    from sim.model import ClusterModel
+    from sim.runner import build_model
     from sim.outputs import Recorder
 
     config, seed = _config(scenario, steps, seed)
-    model = ClusterModel(config, seed=seed, firms=firms)
+    model = build_model(config, seed=seed, firms=firms)
     spent: dict[str, float] = {}
 
     def timed(name, function):

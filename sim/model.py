@@ -166,13 +166,14 @@ class ClusterModel(mesa.Model):
         seed: the run's seed (default: the scenario's run.seed).
         firms: number of firm agents at the start (default: the scenario's run.firms).
         inputs: pre-loaded input tables (a sweep loads them once per scenario).
-        calibrate_level: scale the initial level so that 2020, as it happened, reproduces the
-            2020 core value added (see calibration.level_factor).
+        level: factor on the initial technology, value added and net worth, from the 2020
+            level calibration (sim.runner.build_model computes it with
+            sim.calibration.level.initial_level; 1 leaves the population as built).
     """
 
     def __init__(self, config: Scenario | None = None, seed: int | None = None,
                  firms: int | None = None, inputs: Inputs | None = None,
-                 calibrate_level: bool = True):
+                 level: float = 1.0):
         config = config if config is not None else load_scenario()
         seed = int(config["run.seed"] if seed is None else seed)
         super().__init__(rng=seed)
@@ -198,11 +199,9 @@ class ClusterModel(mesa.Model):
         self.n_agents_start = n_agents
         init = build(config, self.inputs, n_agents, self.rng, self.start_month)
         self.firms = FirmTable(int(len(init.columns["region"]) * 1.3))
-        if calibrate_level and self.start_month == month_index("2020-01"):
-            from sim.calibration.level import level_factor
-            factor = level_factor(config, self.inputs, n_agents)
+        if level != 1.0:
             for name in ("technology", "value_added", "net_worth"):
-                init.columns[name] = init.columns[name] * factor
+                init.columns[name] = init.columns[name] * level
         rows = self.firms.add(len(init.columns["region"]), **init.columns)
         self.agent_of_row: list[Firm | None] = Firm.create_batch(self, rows)
         self.firms.firm_id[rows] = [agent.unique_id for agent in self.agent_of_row]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.calibration.level import initial_level
 from sim.inputs import Inputs, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import NATIONAL_COLUMNS, Recorder, RunResult, annual_from_national
@@ -19,10 +20,20 @@ def replicate_seeds(config: Scenario, replicates: int | None = None,
     return [base + r for r in range(n)]
 
 
+def build_model(config: Scenario, seed: int | None = None, firms: int | None = None,
+                inputs: Inputs | None = None, model_class=ClusterModel, **kwargs) -> ClusterModel:
+    """A model at the calibrated 2020 level: the level pilots (sim/calibration/level.py) run
+    here, before the model is built, so a model never builds models."""
+    inputs = inputs if inputs is not None else load_inputs(config)
+    n_agents = int(config["run.firms"] if firms is None else firms)
+    return model_class(config, seed=seed, firms=n_agents, inputs=inputs,
+                       level=initial_level(config, inputs, n_agents), **kwargs)
+
+
 def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
                   inputs: Inputs | None = None, firm_snapshots: bool = True,
                   progress=None) -> RunResult:
-    model = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+    model = build_model(config, seed=seed, firms=firms, inputs=inputs)
     recorder = Recorder(replicate, firm_snapshots)
     model.observers.append(recorder)
     model.run(progress)

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import ClusterModel, load_scenario
+from sim import load_scenario
 from sim.firms import Firm
 from sim.inputs import load_inputs
 from sim.outputs import annual_from_national
-from sim.runner import run_replicate
+from sim.runner import build_model, run_replicate
 from sim.scenario import month_index
 
 
@@ -43,7 +43,7 @@ def test_monthly_steps_cover_2020_to_2025(run_default):
 
 
 def test_initial_composition_matches_data(baseline):
-    model = ClusterModel(baseline, seed=3)
+    model = build_model(baseline, seed=3)
     inputs = model.inputs
     f, rows = model.firms, model.firms.rows
     va = f.weight[rows] * f.value_added[rows]
@@ -57,7 +57,7 @@ def test_initial_composition_matches_data(baseline):
 
 
 def test_firms_are_mesa_agents_backed_by_arrays(baseline):
-    model = ClusterModel(baseline, seed=5, firms=1500)
+    model = build_model(baseline, seed=5, firms=1500)
     assert len(model.agents) == len(model.firms.rows)
     agent = model.agents.select(lambda a: a.region == "hefei").to_list()[0]
     assert isinstance(agent, Firm) and isinstance(agent, mesa.Agent)
@@ -79,7 +79,7 @@ def test_firms_are_mesa_agents_backed_by_arrays(baseline):
 
 
 def test_entry_and_exit_keep_agents_and_rows_in_step(baseline):
-    model = ClusterModel(baseline, seed=11, firms=800)
+    model = build_model(baseline, seed=11, firms=800)
     first_ids = {a.unique_id for a in model.agents}
     for _ in range(24):
         model.step()
@@ -111,7 +111,7 @@ def test_annual_share_is_annual_va_over_annual_gdp():
 
 def test_controls_cap_output_of_dependent_sectors(baseline):
     """Under the historical rules AI/cloud loses output to chip caps; software barely."""
-    model = ClusterModel(baseline, seed=2, firms=2000)
+    model = build_model(baseline, seed=2, firms=2000)
     while model.month < month_index("2024-06"):
         model.step()
     f, rows = model.firms, model.firms.rows
@@ -130,7 +130,7 @@ def test_user_region_table_is_used(tmp_path, baseline):
     cfg = baseline.copy()
     cfg.set("data.regions_file", str(path))
     cfg.validate()
-    model = ClusterModel(cfg, seed=1, firms=1000)
+    model = build_model(cfg, seed=1, firms=1000)
     before = len(model.agents.select(lambda a: a.region == "hefei"))
     for _ in range(12):
         model.step()

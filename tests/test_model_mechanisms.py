@@ -13,6 +13,7 @@ import pytest
 
 from sim.inputs import load_inputs
 from sim.model import ClusterModel
+from sim.runner import build_model
 from sim.scenario import load_scenario
 
 BASE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
@@ -118,7 +119,7 @@ def run(changes: dict, seed: int, firms: int = FIRMS) -> ClusterModel:
         for k, v in changes.items():
             c.set(k, v)
         c.validate()
-        m = ClusterModel(c, seed=seed, firms=firms, inputs=load_inputs(c))
+        m = build_model(c, seed=seed, firms=firms, inputs=load_inputs(c))
         m.last_initial_id = int(m.firms.firm_id[m.firms.rows].max())
         m.counts_2020 = firms_by_subsector_and_region(m)
         _cache[key] = m.run()

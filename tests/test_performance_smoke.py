@@ -13,6 +13,7 @@ from mesa.experimental.mesa_signals import ModelSignals
 from sim.firms import FirmTable, Firm
 from sim.mechanisms import export_controls, innovation, production, spillover
 from sim.model import ClusterModel, GroupIndex, _entry_sums, _take_stock
+from sim.runner import build_model
 from sim.scenario import load_scenario
 
 N, S, R, T = 3000, 9, 15, 4
@@ -178,7 +179,7 @@ def test_month_sums_equal_bincounts_and_group_medians_equal_np_median(table, rng
 
 @pytest.fixture(scope="module")
 def stepped():
-    model = ClusterModel(load_scenario("scenarios/baseline.yaml"), seed=11, firms=3000)
+    model = build_model(load_scenario("scenarios/baseline.yaml"), seed=11, firms=3000)
     for _ in range(14):
         model.step()
     return model

@@ -19,6 +19,7 @@ import pytest
 
 from benchmarks.reference import ReferenceModel
 from sim.model import ClusterModel
+from sim.runner import build_model
 from sim.scenario import load_scenario
 
 FIRMS = 1500
@@ -32,7 +33,8 @@ SERIES = ["core_va_bn_yuan", "firms", "employment", "chip_self_sufficiency_pct",
 
 
 def national(model_class, config, seed):
-    return model_class(config, seed=seed, firms=FIRMS).run().datacollector.get_model_vars_dataframe()
+    model = build_model(config, seed=seed, firms=FIRMS, model_class=model_class)
+    return model.run().datacollector.get_model_vars_dataframe()
 
 
 def firm_means(model) -> list[float]:
@@ -62,7 +64,7 @@ def test_same_means_over_seeds_with_the_stochastic_rules_amplified():
     config = load_scenario("scenarios/baseline.yaml", overrides=AMPLIFIED + TWO_YEARS)
 
     def figures(model_class, seed):
-        model = model_class(config, seed=seed, firms=FIRMS).run()
+        model = build_model(config, seed=seed, firms=FIRMS, model_class=model_class).run()
         d = model.datacollector.get_model_vars_dataframe()
         return [d["core_va_bn_yuan"][:12].sum(), d["core_va_bn_yuan"][12:].sum(),
                 d["firms"].iloc[-1], d["employment"].iloc[-1], *firm_means(model)]

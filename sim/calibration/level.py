@@ -20,7 +20,10 @@ import json
 import numpy as np
 
 from sim.errors import UsageError
+from sim.inputs import load_inputs
+from sim.model import ClusterModel
 from sim.parameters import defaults
+from sim.scenario import month_index
 
 PILOT_SEEDS = (1009, 2003, 3001, 4001, 5003, 6007)
 PILOT_AGENTS = 10000
@@ -45,19 +48,24 @@ def as_it_happened(config):
     return pilot
 
 
+def initial_level(config, inputs, n_agents: int) -> float:
+    """The `level` argument of ClusterModel: level_factor for a run that starts in January
+    2020 (the month the data pin down), else 1."""
+    if month_index(config["run.start"]) != month_index("2020-01"):
+        return 1.0
+    return level_factor(config, inputs, n_agents)
+
+
 def level_factor(config, inputs, n_agents: int) -> float:
     pilot = as_it_happened(config)
     key = json.dumps(pilot.tree, sort_keys=True, default=str) + f"|{min(n_agents, PILOT_AGENTS)}"
     if key not in _cache:
-        from sim.inputs import load_inputs
-        from sim.model import ClusterModel
-
         pilot_inputs = load_inputs(pilot)
         target = pilot["calibration.core_va_2020_bn_yuan"]
         totals = []
         for seed in PILOT_SEEDS:
             model = ClusterModel(pilot, seed=seed, firms=min(n_agents, PILOT_AGENTS),
-                                 inputs=pilot_inputs, calibrate_level=False)
+                                 inputs=pilot_inputs)
             model.run()
             totals.append(model.datacollector.get_model_vars_dataframe()["core_va_bn_yuan"].sum())
         factor = float(target / np.mean(totals))
