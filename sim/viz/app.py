@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 
+import solara
 from mesa.visualization import Slider, SolaraViz
-from mesa.visualization import solara_viz
 
-from sim.viz import components as C
+from sim.viz.components import COMPONENTS, grid_layout
 from sim.viz.model import (DEFAULT_FIRMS, ENV_FIRMS, SLIDERS, VizModel, build_config,
                            check_scenarios, default_scenario_path, scenario_files)
+from sim.viz.panels import render_all
+from sim.viz.widgets.summary import NOTICES
 
 # slider -> (min, max, step); ranges cover the literature values quoted in sim/parameters.py
 SLIDER_RANGES = {
@@ -25,31 +27,7 @@ SLIDER_RANGES = {
     "rd_subsidy": (0.0, 75.0, 1.25),
     "cooperation": (0.0, 1.0, 0.05),
 }
-
-# SolaraViz gives every component the same half-width cell; this page sets its own grid
-# (12 columns, rows of 30 px plus 10 px gaps). Users can still drag and resize the cells.
-COMPONENTS = [C.Summary, C.ClusterMap, C.ShareChart, C.ChipsChart, C.RegionsChart,
-              C.SectorsChart, C.SizesChart, C.RulesList]
-GRID = [
-    dict(x=0, y=0, w=12, h=3),    # summary
-    dict(x=0, y=3, w=6, h=16),    # map
-    dict(x=6, y=3, w=6, h=7),     # national share
-    dict(x=6, y=10, w=6, h=9),    # chips
-    dict(x=0, y=19, w=6, h=10),   # VA by region
-    dict(x=6, y=19, w=6, h=10),   # VA by sector
-    dict(x=0, y=29, w=6, h=9),    # firm sizes
-    dict(x=6, y=29, w=6, h=9),    # rules
-]
-
-
-def grid_layout(n: int) -> list[dict]:
-    if n == len(GRID):
-        return [{"i": i, "moved": False, **cell} for i, cell in enumerate(GRID)]
-    return _mesa_grid_layout(n)
-
-
-_mesa_grid_layout = solara_viz.make_initial_grid_layout
-solara_viz.make_initial_grid_layout = grid_layout
+TITLE = "clustersim: China's digital industry clusters"
 
 
 def model_params(start=None) -> dict:
@@ -57,7 +35,7 @@ def model_params(start=None) -> dict:
     start = default_scenario_path() if start is None else start
     base = build_config(start)
     files, problems = check_scenarios(scenario_files(extra=start))
-    C.NOTICES[:] = [f"Not in the scenario list, it does not load: {p}" for p in problems.values()]
+    NOTICES[:] = [f"Not in the scenario list, it does not load: {p}" for p in problems.values()]
     start_name = next(name for name, path in files.items() if path == start.resolve())
     params: dict = {
         "scenario_file": {"type": "Select", "value": start_name, "values": list(files),
@@ -77,18 +55,32 @@ def model_params(start=None) -> dict:
 
 
 params = model_params()
-model = VizModel(**{k: (v.value if isinstance(v, Slider) else v["value"])
-                    for k, v in params.items()})
+start_model = VizModel(**{k: (v.value if isinstance(v, Slider) else v["value"])
+                          for k, v in params.items()})
 # Warm the map outlines and fonts before the first visitor (about 1-2 s, once per server).
-C.render_all(model)
+render_all(start_model)
 
-page = SolaraViz(
-    model,
-    components=COMPONENTS,
-    model_params=params,
-    name="clustersim: China's digital industry clusters",
-    play_interval=150,
-)
-page  # noqa: B018
 
-__all__ = ["page", "model_params", "grid_layout", "GRID", "COMPONENTS"]
+@solara.component
+def Charts(model: VizModel):
+    """The page's components in their own grid cells, which users can drag and resize."""
+    layout, set_layout = solara.use_state(grid_layout())
+    solara.GridDraggable(items=[component(model) for component in COMPONENTS],
+                         grid_layout=layout, resizable=True, draggable=True,
+                         on_grid_layout=set_layout)
+
+
+@solara.component
+def Page():
+    """SolaraViz's sidebar (controls, inputs, step count) and the page's own grid.
+
+    SolaraViz (Mesa 3.5.1) places its components in a grid of equal half-width cells and has no
+    argument for another layout, so it gets no components here and the grid is drawn beside
+    it; the two share the model through one reactive value, which Reset replaces.
+    """
+    model = solara.use_reactive(start_model)
+    SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=150)
+    Charts(model.value)
+
+
+__all__ = ["Page", "model_params", "TITLE"]

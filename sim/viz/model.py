@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.calibration.level import initial_level
+from sim.inputs import load_inputs
+from sim.mechanisms import export_controls
 from sim.model import ClusterModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -173,8 +176,11 @@ class VizModel(ClusterModel):
                               cooperation=cooperation)
         self.scenario_path = resolve_scenario(scenario_file)
         self.seed_text = "" if seed is None else str(seed)
+        inputs, n_agents = load_inputs(config), max(int(firms), 50)
+        # at the calibrated 2020 level, as sim.runner.build_model makes a run's model
         super().__init__(config=config, seed=coerce_seed(seed, config["run.seed"]),
-                         firms=max(int(firms), 50))
+                         firms=n_agents, inputs=inputs,
+                         level=initial_level(config, inputs, n_agents))
         self.history = History()
         # the starting state, for the map before the first step and the size distribution
         self.initial_region_va, _ = region_figures(self)
@@ -206,7 +212,6 @@ class VizModel(ClusterModel):
 
     def chip_availability(self) -> np.ndarray:
         """Imported supply available to ordinary firms by tier (0-1), after cooperation."""
-        from sim.mechanisms import export_controls
         return np.asarray(export_controls.soften(self.controls.availability,
                                                  self.config["policy.international_cooperation"]),
                           float).copy()

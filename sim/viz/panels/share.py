@@ -1,0 +1,68 @@
+"""National core digital value added as a share of GDP, against the Five-Year Plan target."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from sim.viz.panels.base import Panel
+from sim.viz.scales import month_x, time_axis
+from sim.viz.style import INK, TARGET_COLOUR
+
+
+def calendar_years(model) -> list[tuple[int, float]]:
+    """(year, core VA share of GDP in %) for each year simulated in full: annual VA over annual
+    GDP, the indicator of the 14th Five-Year Plan target."""
+    h = model.history
+    years = np.array([int(d[:4]) for d in h.dates])
+    va, gdp = np.asarray(h.core_va), np.asarray(h.gdp)
+    return [(int(y), 100 * float(va[years == y].sum() / gdp[years == y].sum()))
+            for y in np.unique(years) if (years == y).sum() == 12]
+
+
+class SharePanel(Panel):
+    size = (5.6, 2.8)
+
+    def layout_key(self):
+        target = self.model.config["target.share_pct"]
+        lo, hi = 6.0, target + 1.0
+        if self.model.history.share_pct:
+            y = np.asarray(self.model.history.share_pct)
+            lo, hi = min(lo, np.floor(y.min() - 0.3)), max(hi, np.ceil(y.max() + 0.3))
+        return float(lo), float(hi)
+
+    def draw_static(self) -> None:
+        m = self.model
+        ax = self.ax = self.axes((0.09, 0.12, 0.88, 0.66))
+        time_axis(ax, m)
+        ax.set_ylim(*self.layout_key())
+        target, year = m.config["target.share_pct"], int(m.config["target.year"])
+        ax.axhline(target, color=TARGET_COLOUR, linestyle="--", linewidth=1.2, zorder=1)
+        ax.text(ax.get_xlim()[0] + 0.06, target + 0.07, f"Target: {target:g}% of GDP in {year}",
+                color=TARGET_COLOUR, fontsize=8.5, va="bottom")
+        ax.axvspan(year, year + 1, color="#f7e6e4", zorder=0, linewidth=0)
+        ax.set_ylabel("% of GDP", fontsize=8.5, color=INK)
+        ax.legend([Line2D([], [], color="#2b6cb0", linewidth=1.6),
+                   Line2D([], [], marker="o", linestyle="none", color="#1a365d", markersize=5)],
+                  ["monthly", "calendar year"], loc="lower right", fontsize=7.5, frameon=False,
+                  ncol=2)
+        self.heading("Core digital economy value added, share of GDP")
+
+    def draw_data(self) -> list:
+        m, ax = self.model, self.ax
+        h = m.history
+        if not h.dates:
+            return [self.waiting(ax), self.subheading("monthly value; dots: calendar-year share")]
+        x = np.array([month_x(d) for d in h.dates])
+        y = np.asarray(h.share_pct)
+        out = ax.plot(x, y, color="#2b6cb0", linewidth=1.6)
+        years = calendar_years(m)
+        if years:
+            out += ax.plot([yr + 0.5 for yr, _ in years], [s for _, s in years], "o",
+                           color="#1a365d", markersize=5, zorder=4)
+            out += [ax.annotate(f"{s:.1f}", (yr + 0.5, s), textcoords="offset points",
+                                xytext=(0, 7), ha="center", fontsize=7.5, color="#1a365d")
+                    for yr, s in years]
+        out.append(self.subheading(f"{y[-1]:.2f}% in {h.dates[-1]}; dots: calendar-year share "
+                                   "(annual VA / annual GDP)"))
+        return out
