@@ -10,7 +10,7 @@ from sim.cli import main
 from sim.scenario import ScenarioError
 from sim.sweep.designs import build_design, expected_points, run_seed
 from sim.sweep.experiment import load_experiment, point_scenario
-from sim.sweep.runner import plan_jobs
+from sim.sweep.jobs import plan_jobs
 
 BASE = Path("scenarios/baseline.yaml").resolve()
 SHIPPED = sorted(Path("experiments").glob("*.yaml"))
@@ -183,7 +183,7 @@ def test_plan_is_the_same_runs_whatever_the_worker_count(tmp_path):
 def test_metrics_row_reduces_a_run_to_shares_target_and_extras(tmp_path):
     import pandas as pd
 
-    from sim.sweep.runner import metrics_row
+    from sim.sweep.jobs import metrics_row
 
     exp = load_experiment(write(tmp_path, "fixed: {run.end: 2022-12, target.year: 2022}\n"
                                 "design: grid\nparameters:\n  innovation.zeta: [0.2]\n"))

@@ -17,10 +17,12 @@ import psutil
 import pytest
 
 from sim.cli import main
-from sim.sweep import runner
 from sim.sweep import store as st
+from sim.sweep.backends import LocalBackend
 from sim.sweep.designs import build_design, run_seed
 from sim.sweep.experiment import load_experiment
+from sim.sweep.jobs import run_id
+from sim.sweep.manifest import prepare
 from test_sweep_run import BASE, CLI, GRID, ROOT, TINY, TOTAL, numbers, recorded, sweep
 
 SMALL = TINY + "design: grid\nparameters:\n  export_controls.severity: [0.5]\nreplicates: 2\n"
@@ -191,7 +193,7 @@ def no_workers(monkeypatch):
     """Fail the test if a sweep starts any worker."""
     def refuse(self):
         raise AssertionError("workers started before --out was checked")
-    monkeypatch.setattr(runner.LocalBackend, "__enter__", refuse)
+    monkeypatch.setattr(LocalBackend, "__enter__", refuse)
 
 
 def test_an_out_that_cannot_be_a_sweep_directory_exits_2_before_anything_runs(
@@ -307,12 +309,12 @@ def partial_sweep(tmp_path, finished: int, failed: int) -> Path:
     exp = load_experiment(path)
     design = build_design(exp)
     out = tmp_path / "out"
-    runner.prepare(exp, design, out, False, "synthetic", [])
+    prepare(exp, design, out, False, "synthetic", [])
     store = st.Store(out, exp).open()
     runs = [(p, r) for p in range(len(design)) for r in range(exp.replicates)][:finished]
     for i, (point, r) in enumerate(runs):
         seed = run_seed(exp.seed, point, r)
-        row = {"run_id": runner.run_id(point, seed), "point": point, "replicate": r,
+        row = {"run_id": run_id(point, seed), "point": point, "replicate": r,
                "seed": seed, "status": "ok", "error": None, **design.points[point],
                "share_2020_pct": 7.8, "share_2021_pct": 7.9 - 0.1 * point,
                "target_hit": point < 1, "first_year_hit": 2021 if point < 1 else None}

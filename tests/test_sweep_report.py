@@ -13,7 +13,8 @@ from sim.sweep import store as st
 from sim.sweep.designs import build_design, run_seed
 from sim.sweep.experiment import load_experiment
 from sim.sweep.report import wilson
-from sim.sweep.runner import prepare, run_id
+from sim.sweep.jobs import run_id
+from sim.sweep.manifest import prepare
 
 BASE = Path("scenarios/baseline.yaml").resolve()
 HEAD = f"""scenario: {BASE}

@@ -24,7 +24,8 @@ from sim.sweep import runner
 from sim.sweep import store as st
 from sim.sweep.designs import build_design
 from sim.sweep.experiment import load_experiment
-from sim.sweep.runner import Outcome, execute
+from sim.sweep.jobs import Outcome
+from sim.sweep.runner import execute
 
 BASE = Path("scenarios/baseline.yaml").resolve()
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,17 @@ from __future__ import annotations
 import math
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
+
+from sim.errors import MachineFault, UsageError
+from sim.sweep import runner
+from sim.sweep import store as st
+from sim.sweep.backends import BackendError, DaskBackend, Interrupted, LocalBackend
+from sim.sweep.designs import build_design, expected_points
+from sim.sweep.experiment import load_experiment
+from sim.sweep.report import completeness, write_report
 
 # default --max-runs: about 6 hours of 1,000-agent runs on two cores (docs/sweeps.md); a larger
 # design must be confirmed by raising it
@@ -54,11 +63,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_report)
 
 
-def _usage(message: str):
-    from sim.cli import UsageError
-    return UsageError(message)
-
-
 def describe(exp, design_size: int) -> str:
     lines = [f"OK {exp.path}: experiment '{exp.name}', design {exp.design}, "
              f"base scenario {exp.base.path}"]
@@ -85,25 +89,20 @@ def describe(exp, design_size: int) -> str:
 def check_size(exp, max_runs: int = MAX_RUNS) -> int:
     """The number of design points, counted without building them; refuse a design too large
     to hold in memory, or larger than `max_runs` runs unless that was raised."""
-    from sim.sweep.designs import expected_points
-
     points = expected_points(exp)
     runs = points * exp.replicates
     size = f"{exp.path}: {points:,} design points x {exp.replicates} replicate(s) = {runs:,} runs"
     if points > MAX_POINTS:
-        raise _usage(f"{size}: more than {MAX_POINTS:,} design points cannot be built in "
-                     "memory; use fewer values or samples, or split the experiment")
+        raise UsageError(f"{size}: more than {MAX_POINTS:,} design points cannot be built in "
+                         "memory; use fewer values or samples, or split the experiment")
     if runs > max_runs:
-        raise _usage(f"{size}: more than --max-runs {max_runs:,} (docs/sweeps.md); to run it "
-                     f"anyway, confirm with --max-runs {runs}")
+        raise UsageError(f"{size}: more than --max-runs {max_runs:,} (docs/sweeps.md); to run "
+                         f"it anyway, confirm with --max-runs {runs}")
     return points
 
 
 def check_experiment(path, max_runs: int = MAX_RUNS) -> int:
     """Validate an experiment file and print its design (also for `clustersim validate`)."""
-    from sim.sweep.designs import build_design, expected_points
-    from sim.sweep.experiment import load_experiment
-
     exp = load_experiment(path)
     print(describe(exp, expected_points(exp)))
     points = check_size(exp, max_runs)
@@ -115,10 +114,10 @@ def _check_numbers(args) -> None:
     for flag in ("workers", "dask_local", "max_runs"):
         n = getattr(args, flag)
         if n is not None and n < 1:
-            raise _usage(f"--{flag.replace('_', '-')} must be at least 1 (got {n})")
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1 (got {n})")
     if not (math.isfinite(args.flush_seconds) and args.flush_seconds > 0):
-        raise _usage(f"--flush-seconds must be a positive number of seconds (got "
-                     f"{args.flush_seconds})")
+        raise UsageError(f"--flush-seconds must be a positive number of seconds (got "
+                         f"{args.flush_seconds})")
 
 
 def resume_command(args, out: Path) -> str:
@@ -135,34 +134,25 @@ def resume_command(args, out: Path) -> str:
 
 
 def kept(out: Path, total: int) -> str:
-    from sim.sweep.store import count_runs
-
     try:
-        n = count_runs(out) if out.is_dir() else 0
+        n = st.count_runs(out) if out.is_dir() else 0
     except Exception:  # the line must still be printed
         return f"the finished runs are kept in {out}"
     return f"{n} of {total} runs are kept in {out}"
 
 
 def cmd_sweep(args) -> int:
-    import signal
-
-    from sim.errors import MachineFault
-    from sim.sweep import runner
-    from sim.sweep.experiment import load_experiment
-    from sim.sweep.store import DirectoryError
-
     _check_numbers(args)
     if args.check:
         return check_experiment(args.experiment, args.max_runs)
     exp = load_experiment(args.experiment)
     total = check_size(exp, args.max_runs) * exp.replicates
     if args.scheduler:
-        backend = runner.DaskBackend(address=args.scheduler)
+        backend = DaskBackend(address=args.scheduler)
     elif args.dask_local:
-        backend = runner.DaskBackend(local_workers=args.dask_local)
+        backend = DaskBackend(local_workers=args.dask_local)
     else:
-        backend = runner.LocalBackend(args.workers or len(os.sched_getaffinity(0)))
+        backend = LocalBackend(args.workers or len(os.sched_getaffinity(0)))
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{exp.name}"
     resume = resume_command(args, out)
 
@@ -174,9 +164,9 @@ def cmd_sweep(args) -> int:
     try:
         summary = runner.sweep(exp, out, backend, restart=args.restart, argv=sys.argv,
                                flush_seconds=args.flush_seconds, progress_bar=not args.quiet)
-    except (DirectoryError, runner.BackendError) as exc:
-        raise _usage(str(exc)) from None
-    except runner.Interrupted as exc:
+    except (st.DirectoryError, BackendError) as exc:
+        raise UsageError(str(exc)) from None
+    except Interrupted as exc:
         return stopped(exc.signum)
     except MachineFault as exc:
         raise MachineFault(f"{exc}; {kept(out, total)}; once it can be written again, resume "
@@ -207,14 +197,11 @@ def print_summary(exp, s, out: Path, backend: str) -> None:
 
 
 def cmd_report(args) -> int:
-    from sim.sweep import store as st
-    from sim.sweep.report import completeness, write_report
-
     root = Path(args.dir)
     try:
         path = write_report(root, metric=args.metric)
     except st.DirectoryError as exc:
-        raise _usage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     status, complete = completeness(st.read_manifest(root), st.read_runs(root), root)
     if not args.quiet:
         print(f"report: {path}\n  {status}")

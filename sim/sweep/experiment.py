@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from sim import reporters
+from sim.inputs import load_inputs
 from sim.outputs import NATIONAL_COLUMNS
 from sim.parameters import BY_KEY
 from sim.registry import AVAILABILITY_FIELDS
@@ -43,23 +47,35 @@ CONTINUOUS = ("lhs", "sobol", "morris")
 RANGE_KEYS = ("min", "max", "distribution", "mode", "mean", "sd")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
 SERIES = ("none", "annual", "monthly")
-# per-run figures kept besides the annual shares, target_hit and first_year_hit (always kept)
-EXTRA_METRICS = {
-    "core_va_end_bn_yuan": "core digital value added in the last simulated year (bn yuan)",
-    "chip_self_sufficiency_end_pct": "domestic share of chip supply in the last month (%)",
-    "firms_end": "real firms the agents stand for in the last month",
-    "employment_end": "employment in the last month",
-    "direct_loss_bn_yuan": "output lost to chip caps, summed over the run (bn yuan)",
-}
-# a metric needs its monthly series in what sim.runner.run_replicate returns
-UNAVAILABLE = {m: "sim.runner.run_replicate does not return the monthly direct loss yet"
-               for m in ("direct_loss_bn_yuan",) if m not in NATIONAL_COLUMNS}
+# Runs tables written before the reporter registry hold these metrics first, in this order;
+# experiment hashes and Parquet bytes depend on it. Other reporters' metrics follow in
+# registry order.
+RECORDED_ORDER = ("core_va_end_bn_yuan", "chip_self_sufficiency_end_pct", "firms_end",
+                  "employment_end")
+ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
+              "json": pa.string()}
 # the sweep owns the calendar and the seeds; a design point varies the model, not these
 NOT_SWEPT = {"run.start": "the calendar is the same for every run: set it under fixed:",
              "run.end": "the calendar is the same for every run: set it under fixed:",
              "run.seed": "seeds come from the experiment's master `seed:` and `replicates:`",
              "run.replicates": "use the experiment's `replicates:`"}
 EVENT_FLOAT_FIELDS = (*AVAILABILITY_FIELDS, "foreign_knowledge")
+
+
+def sweep_metrics() -> dict[str, reporters.Reporter]:
+    """Per-run figures a sweep can keep besides the annual shares, target_hit and
+    first_year_hit (always kept): every reporter's sweep metric, in runs-table column order."""
+    metrics = reporters.sweep_metrics()
+    rank = {m: i for i, m in enumerate(RECORDED_ORDER)}
+    return dict(sorted(metrics.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def unavailable() -> dict[str, str]:
+    """Sweep metrics whose monthly series is not in what sim.runner.run_replicate returns
+    (a reporter kept out of national.csv), each with the reason."""
+    return {m: f"{r.name} is not among the monthly columns sim.runner.run_replicate returns "
+               "(csv=False in sim/reporters.py)"
+            for m, r in reporters.sweep_metrics().items() if r.name not in NATIONAL_COLUMNS}
 
 
 @dataclass
@@ -113,14 +129,31 @@ class Experiment:
     def target_year(self) -> int:
         return int(self.base["target.year"])
 
+    @property
+    def share_columns(self) -> list[str]:
+        return [f"share_{y}_pct" for y in self.years]
+
+    @property
+    def metric_columns(self) -> list[str]:
+        return self.share_columns + ["target_hit", "first_year_hit"] + self.metrics
+
+    def runs_schema(self) -> pa.Schema:
+        """The columns of a runs table: ids, parameter values, figures."""
+        fields = [pa.field("run_id", pa.string(), False), pa.field("point", pa.int64(), False),
+                  pa.field("replicate", pa.int64(), False), pa.field("seed", pa.int64(), False),
+                  pa.field("status", pa.string(), False), pa.field("error", pa.string())]
+        fields += [pa.field(p.key, ARROW_TYPE[p.kind]) for p in self.params]
+        fields += [pa.field(c, pa.float64()) for c in self.share_columns]
+        fields += [pa.field("target_hit", pa.bool_()), pa.field("first_year_hit", pa.int64())]
+        fields += [pa.field(m, pa.float64()) for m in self.metrics]
+        return pa.schema(fields)
+
     def content_hash(self) -> str:
         """What decides the results: the experiment's settings, the resolved base scenario and the
         columns recorded (parts of one directory share one schema)."""
-        from sim.sweep.store import runs_schema
-
         spec = {k: v for k, v in self.spec.items() if k != "description"}
         blob = json.dumps({"experiment": spec, "base": self.base.tree,
-                           "columns": str(runs_schema(self))}, sort_keys=True, default=str)
+                           "columns": str(self.runs_schema())}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def error(self, key: str, problem: str) -> ScenarioError:
@@ -236,7 +269,6 @@ def load_experiment(path: str | Path) -> Experiment:
         base.validate()
     except ScenarioError as exc:
         raise _relocate(exc, path, lines, "fixed.") from None
-    from sim.inputs import load_inputs
     try:
         load_inputs(base)  # data files of the base: fail now, not in every run
     except ScenarioError as exc:
@@ -283,18 +315,20 @@ def load_experiment(path: str | Path) -> Experiment:
     for key in outputs:
         if key not in ("metrics", "series"):
             raise fail(f"outputs.{key}", "unknown key; outputs take `metrics:` and `series:`")
-    metrics = outputs.get("metrics", [m for m in EXTRA_METRICS if m not in UNAVAILABLE])
+    known = sweep_metrics()
+    missing = unavailable()
+    metrics = outputs.get("metrics", [m for m in known if m not in missing])
     if not isinstance(metrics, list):
         raise fail("outputs.metrics", "expected a list of metric names")
     for i, m in enumerate(metrics):
-        if m in UNAVAILABLE:
-            raise fail(f"outputs.metrics.{i}", f"{m} is not available: {UNAVAILABLE[m]}")
-        if m not in EXTRA_METRICS:
-            near = difflib.get_close_matches(str(m), list(EXTRA_METRICS), n=1)
+        if m in missing:
+            raise fail(f"outputs.metrics.{i}", f"{m} is not available: {missing[m]}")
+        if m not in known:
+            near = difflib.get_close_matches(str(m), list(known), n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             raise fail(f"outputs.metrics.{i}", f"unknown metric {m!r}{hint} (annual shares, "
                        "target_hit and first_year_hit are always kept; others: "
-                       + ", ".join(EXTRA_METRICS) + ")")
+                       + ", ".join(known) + ")")
     series = outputs.get("series", "none")
     if series is None or series is False:
         series = "none"
@@ -307,7 +341,7 @@ def load_experiment(path: str | Path) -> Experiment:
         raise fail("name", problem)
     exp = Experiment(path, name, str(data.get("description", "")), base, design, params,
                      samples, levels, second_order, replicates, seed, seeds,
-                     [m for m in EXTRA_METRICS if m in metrics], series, data, lines)
+                     [m for m in known if m in metrics], series, data, lines)
     return exp  # the base's validation made sure the runs cover the target year
 
 
@@ -450,7 +484,6 @@ def _check_value(base: Scenario, key: str, value, where: str, path: Path, lines)
     except ScenarioError as exc:
         raise here(exc) from None
     if key.startswith("data."):
-        from sim.inputs import load_inputs
         try:
             load_inputs(sc)  # every listed table, before any run
         except ScenarioError as exc:

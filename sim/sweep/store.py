@@ -30,44 +30,26 @@ import tempfile
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import MachineFault
-from sim.sweep.experiment import Experiment
+
+if TYPE_CHECKING:  # the store reads an experiment's columns; it never loads one
+    from sim.sweep.experiment import Experiment
 
 LOCK_NAME = ".lock"
 SWEEP_FILES = ("runs", "series", "errors", "report", "design.parquet", "manifest.json")
 ASIDE_PREFIX = "previous-"
 ID_COLUMNS = ["run_id", "point", "replicate", "seed", "status", "error"]
 PART_RE = re.compile(r"^part-(\d{6})\.parquet$")
-ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
-              "json": pa.string()}
 
 
 class DirectoryError(Exception):
     """The output directory cannot be used as asked (exit status 2)."""
-
-
-def share_columns(exp: Experiment) -> list[str]:
-    return [f"share_{y}_pct" for y in exp.years]
-
-
-def metric_columns(exp: Experiment) -> list[str]:
-    return share_columns(exp) + ["target_hit", "first_year_hit"] + exp.metrics
-
-
-def runs_schema(exp: Experiment) -> pa.Schema:
-    fields = [pa.field("run_id", pa.string(), False), pa.field("point", pa.int64(), False),
-              pa.field("replicate", pa.int64(), False), pa.field("seed", pa.int64(), False),
-              pa.field("status", pa.string(), False), pa.field("error", pa.string())]
-    fields += [pa.field(p.key, ARROW_TYPE[p.kind]) for p in exp.params]
-    fields += [pa.field(c, pa.float64()) for c in share_columns(exp)]
-    fields += [pa.field("target_hit", pa.bool_()), pa.field("first_year_hit", pa.int64())]
-    fields += [pa.field(m, pa.float64()) for m in exp.metrics]
-    return pa.schema(fields)
 
 
 def reason(exc: OSError) -> str:
@@ -119,7 +101,7 @@ class Store:
                  flush_rows: int = 500):
         self.root = Path(root)
         self.exp = exp
-        self.schema = runs_schema(exp)
+        self.schema = exp.runs_schema()
         self.runs_dir, self.series_dir = self.root / "runs", self.root / "series"
         self.errors_dir = self.root / "errors"
         self.flush_seconds, self.flush_rows = flush_seconds, flush_rows
