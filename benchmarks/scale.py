@@ -127,10 +127,6 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
             "peak_rss_mb": peak_rss_mb()}
 
 
-MONTH_PARTS = ("apply_rules_due", "take_stock", "supply_chips", "produce", "learn", "compete",
-               "enter_and_exit")
-
-
 def profile_parts(firms: int, steps: int, scenario: str, seed: int | None) -> dict:
     """CPU time of each part of ClusterModel.step, of its DataCollector and of the runner's
     Recorder, per month, measured by wrapping them (in this process)."""
@@ -150,8 +146,13 @@ def profile_parts(firms: int, steps: int, scenario: str, seed: int | None) -> di
                 spent[name] = spent.get(name, 0.0) + time.process_time() - start
         return wrapper
 
-    for name in MONTH_PARTS:
-        setattr(model, name, timed(name, getattr(model, name)))
+    class Timed:
+        """A mechanism whose step is timed under its name."""
+
+        def __init__(self, mechanism):
+            self.name, self.step = mechanism.name, timed(mechanism.name, mechanism.step)
+
+    model.STEPS = tuple(Timed(m) for m in model.STEPS)
     model.datacollector.collect = timed("datacollector", model.datacollector.collect)
     model.observers.append(timed("recorder (runner)", Recorder(0, False)))
     start = time.process_time()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections import namedtuple
 
 import mesa
 import numpy as np
@@ -19,37 +20,23 @@ from mesa.agentset import _HardKeyAgentSet
 from mesa.experimental.mesa_signals import ModelSignals
 from mesa.model import _mesa_logger
 
-from sim.registry import TIERS
+from sim.mechanisms import MONTH
 
-N_TIERS = len(TIERS)
-
-# name -> (dtype, trailing shape); units are per real firm that the agent stands for.
+# Each mechanism declares the columns it owns (sim/mechanisms/base.Column); the table is their
+# union: name -> (dtype, trailing shape), units per real firm that the agent stands for.
 # Category codes are np.intp because numpy gathers with intp indices several times faster.
+_DECLARED = {c.name: c for mechanism in MONTH for c in mechanism.columns}
 FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
-    "alive": (bool, ()),
-    "region": (np.intp, ()),
-    "subsector": (np.intp, ()),
-    "sector": (np.intp, ()),
-    "weight": (np.float64, ()),          # real firms this agent stands for
-    "employment": (np.float64, ()),      # workers per real firm
-    "technology": (np.float64, ()),      # own technology A (what innovation improves)
-    "productivity": (np.float64, ()),    # VA per worker after all multipliers, thousand yuan/yr
-    "knowledge": (np.float64, ()),       # knowledge stock (foreign frontier in 2020 = 1)
-    "rd_intensity": (np.float64, ()),    # R&D / revenue before the policy response
-    "net_worth": (np.float64, ()),       # bn yuan per real firm
-    "value_added": (np.float64, ()),     # bn yuan per real firm, this month
-    "output_cap": (np.float64, ()),      # output share the scarcest chip tier allows (0..1)
-    "age_months": (np.int32, ()),
-    "listed_month": (np.int32, ()),      # month index of Entity-List addition, -1 if none
-    "named": (np.int32, ()),             # row of named_firms table, -1 for generic firms
-    "inventory": (np.float64, (N_TIERS,)),  # chip stockpile, months of critical use per tier
-    "shock_variance": (np.float64, ()),  # this year's variance multiplier of growth shocks
-}
+    "alive": (bool, ()), **{name: (c.dtype, c.shape) for name, c in _DECLARED.items()}}
 # Bookkeeping columns, kept like the state above but not model state (docs/ODD.md lists FIELDS)
 BOOKKEEPING: dict[str, tuple[type, tuple[int, ...]]] = {
     "firm_id": (np.int64, ()),           # unique_id of the row's Mesa agent (Recorder's firm_id)
 }
 COLUMNS = {**FIELDS, **BOOKKEEPING}
+INITIAL = {name: c.initial for name, c in _DECLARED.items() if c.initial != 0}
+# The table's arrays as one record, the form the compiled kernels take them in (numba types a
+# namedtuple of arrays field by field; a module-level class keeps its on-disk cache valid).
+FirmColumns = namedtuple("FirmColumns", list(COLUMNS))
 
 
 def _column(capacity: int, dtype, shape: tuple[int, ...]) -> np.ndarray:
@@ -70,8 +57,7 @@ class FirmTable:
         self._rows: np.ndarray | None = None  # cache of `rows`, reset by add and remove
         for name, (dtype, shape) in COLUMNS.items():
             setattr(self, name, _column(self.capacity, dtype, shape))
-        self.listed_month[:] = -1
-        self.named[:] = -1
+        self._fill_initial(0)
 
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, int(self.capacity * 1.5) + 1)
@@ -80,9 +66,14 @@ class FirmTable:
             arr = _column(new_cap, dtype, shape)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
-        self.listed_month[self.n:] = -1
-        self.named[self.n:] = -1
         self.capacity = new_cap
+        self._fill_initial(self.n)
+
+    def _fill_initial(self, start: int) -> None:
+        """Rows from `start` on get their columns' declared initial values (0 otherwise)."""
+        for name, value in INITIAL.items():
+            getattr(self, name)[start:] = value
+        self.columns = FirmColumns(*(getattr(self, name) for name in COLUMNS))
 
     def add(self, count: int, **values) -> np.ndarray:
         """Append `count` firms; returns their row indices. Unset fields keep their defaults."""

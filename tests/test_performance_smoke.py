@@ -11,8 +11,8 @@ import pytest
 from mesa.experimental.mesa_signals import ModelSignals
 
 from sim.firms import FirmTable, Firm
-from sim.mechanisms import export_controls, innovation, production, spillover
-from sim.model import ClusterModel, GroupIndex, _entry_sums, _take_stock
+from sim.mechanisms import entry_exit, export_controls, innovation, production, spillover
+from sim.mechanisms.census import GroupIndex, _take_stock
 from sim.runner import build_model
 from sim.scenario import load_scenario
 
@@ -95,17 +95,15 @@ def test_production_and_profit_rows_equal_the_reference_forms(table, rng):
 
     w_va, loss, rd_now, rd_share, chip = (np.empty(n) for _ in range(5))
     jobs, output, va_sub = np.zeros(S), np.zeros(S), np.zeros(S)
-    k = production.produce_rows(rows, f.technology, f.knowledge[rows] ** 0.3, agg, infra ** 0.05,
-                                f.region, f.output_cap, f.employment, f.weight, f.subsector,
-                                f.productivity, f.value_added, w_va, loss, jobs, output, va_sub)
+    k = production.produce_rows(rows, f.columns, f.knowledge[rows] ** 0.3, agg, infra ** 0.05,
+                                w_va, loss, production.SubsectorSums(jobs, output, va_sub))
     assert np.array_equal(f.productivity[rows], prod) and np.array_equal(f.value_added[rows], va)
     assert np.array_equal(0.5 * output / np.maximum(jobs, 1e-12), wage)
     assert np.array_equal(va_sub, np.bincount(sub, w * va, S))
     capped = cap < 1
     assert np.sum(loss[:k]) == np.sum((w * va)[capped] * (1 / cap[capped] - 1))
-    c = production.profit_rows(rows, f.value_added, f.employment, f.subsector, f.sector,
-                               f.weight, f.rd_intensity, f.listed_month, month, 1.1, 1.17,
-                               va_ratio, wage, 1 - 0.25, f.net_worth, rd_now, rd_share, chip)
+    c = production.profit_rows(rows, f.columns, month, production.RDTerms(1.1, 1.17, 1 - 0.25),
+                               va_ratio, wage, rd_now, rd_share, chip)
     assert np.array_equal(f.net_worth[rows], net_worth)
     assert np.array_equal(rd_now, rd) and np.array_equal(rd_share, rd / va_ratio[sub])
     chip_makers = f.sector[rows] == 0
@@ -139,8 +137,7 @@ def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
             / np.maximum(np.bincount(sub, jobs, S), 1e-300))
     trend = rng.uniform(0, 0.01, 4)
     growth, size = np.empty(n), np.empty(n)
-    innovation.growth_rows(rows, f.productivity, mean, f.subsector, f.sector, trend, 0.005,
-                           f.employment, growth, size)
+    innovation.growth_rows(rows, f.columns, mean, trend, 0.005, growth, size)
     ref = innovation.replicator_growth(f.productivity[rows], jobs, sub, S, 0.005)
     ref += trend[f.sector[rows]]
     assert np.array_equal(growth, ref) and np.array_equal(size, f.employment[rows])
@@ -154,15 +151,14 @@ def test_month_sums_equal_bincounts_and_group_medians_equal_np_median(table, rng
     cell = reg * S + sub
     out_sub, size, out_cell = np.empty(n, np.intp), np.empty(n), np.empty(n, np.intp)
     region_jobs, mass, k_mass = np.zeros(R), np.zeros(R * S), np.zeros(R * S)
-    generic = _take_stock(rows, f.region, f.subsector, f.weight, f.employment, f.knowledge,
-                          f.named, S, out_sub, size, out_cell, region_jobs, mass, k_mass)
+    generic = _take_stock(rows, f.columns, S, out_sub, size, out_cell, region_jobs, mass, k_mass)
     assert generic == n and np.array_equal(out_cell, cell) and np.array_equal(size, emp)
     assert np.array_equal(region_jobs, np.bincount(reg, w * emp, R))
     assert np.array_equal(mass, np.bincount(cell, w * emp, R * S))
     assert np.array_equal(k_mass, np.bincount(cell, w * emp * k, R * S))
     stay = rng.random(n) > 0.1
     sums = [np.zeros(R * S) for _ in range(4)] + [np.zeros(S) for _ in range(3)]
-    _entry_sums(rows, stay, cell, sub, f.weight, f.employment, f.technology, f.knowledge, *sums)
+    entry_exit._staying_sums(rows, stay, cell, sub, f.columns, entry_exit.StayingSums(*sums))
     jobs = w * emp * stay  # zero weight for the firms that leave
     assert np.array_equal(sums[0], np.bincount(cell, w * stay, R * S))
     assert np.array_equal(sums[2], np.bincount(cell, jobs * f.technology[rows], R * S))

@@ -1,4 +1,25 @@
-"""One module per mechanism: plain functions over arrays, each testable without a model.
+"""One module per mechanism: its equations (plain or compiled functions over arrays, each
+testable without a model) and one Mechanism object (sim/mechanisms/base.py) that declares its
+parameter section, firm columns and reporters and does its part of the month.
 
-The model (sim/model.py) calls them in a fixed order each month; see ClusterModel.step.
+MONTH is the month in order; ClusterModel.step runs it, docs/architecture.md draws it.
 """
+
+from sim.mechanisms.agglomeration import AGGLOMERATION
+from sim.mechanisms.census import CENSUS
+from sim.mechanisms.entry_exit import ENTRY_EXIT
+from sim.mechanisms.export_controls import EXPORT_CONTROLS
+from sim.mechanisms.innovation import INNOVATION, SELECTION
+from sim.mechanisms.production import PRODUCTION
+from sim.mechanisms.spillover import SPILLOVER
+
+MONTH = (
+    CENSUS,           # the firms alive now and what the month's rules need of them
+    EXPORT_CONTROLS,  # rules dated this month; stockpiles, domestic substitution, output caps
+    AGGLOMERATION,    # each cluster's agglomeration factor from its employment density
+    PRODUCTION,       # value added, wages, R&D and profits; the chip learning curve
+    INNOVATION,       # innovation and imitation change own technology
+    SPILLOVER,        # knowledge from the reachable pool, the foreign frontier and own R&D
+    SELECTION,        # replicator dynamics, sector trends, size-scaled shocks
+    ENTRY_EXIT,       # exit on losses or hazard; entrants choose sub-sector and cluster
+)

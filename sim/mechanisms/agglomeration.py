@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms.base import Mechanism
+
 
 def density(employment_by_region, area_km2):
     return np.asarray(employment_by_region, float) / np.asarray(area_km2, float)
@@ -31,3 +33,20 @@ def peak_density(elasticity, congestion, exponent, scale):
     if congestion <= 0:
         return np.inf
     return scale * (elasticity / (congestion * exponent)) ** (1.0 / exponent)
+
+
+class Agglomeration(Mechanism):
+    """The agglomeration factor of each cluster from its employment density as the month
+    starts (census), normalised to its 2020 employment-weighted mean."""
+
+    name = "agglomeration"
+    section = "agglomeration"
+
+    def step(self, model, month) -> None:
+        p = model.p.agglomeration
+        g = factor(density(month.region_jobs, model.area), model.density_reference,
+                   p.elasticity, p.congestion, p.congestion_exponent, model.congestion_density)
+        model.agglomeration = g / model.agglomeration_norm
+
+
+AGGLOMERATION = Agglomeration()

@@ -14,7 +14,13 @@ hazard. Firms backed beyond their own equity (the named national champions, see
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
+from numba import njit
+
+from sim.mechanisms import innovation, policy, production
+from sim.mechanisms.base import Mechanism
 
 
 def location_probabilities(attractiveness, firm_counts, pull):
@@ -59,3 +65,172 @@ def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_expo
     if backed is not None:
         drawn &= ~backed
     return drawn
+
+
+# ---------------------------------------------------------------------------------------------
+# The month's exit and entry, one job per function, in the order EntryExit.step calls them.
+
+@njit(cache=True)
+def _exit_inputs(rows, firms, size, subsector, median, net_worth_out, named_out, relative_out):
+    """Per firm at `rows`: its net worth, whether it is a named firm (exempt from the hazard)
+    and its size relative to its sub-sector's median."""
+    for i in range(len(rows)):
+        r = rows[i]
+        net_worth_out[i] = firms.net_worth[r]
+        named_out[i] = firms.named[r] >= 0
+        relative_out[i] = size[i] / max(median[subsector[i]], 1e-12)
+
+
+def exit_firms(model, month) -> None:
+    """Exit on negative net worth or by the size-dependent hazard; month.stay marks the rest."""
+    ee, n = model.p.entry_exit, month.n
+    net_worth, named, relative = np.empty(n), np.empty(n, np.bool_), np.empty(n)
+    _exit_inputs(month.rows, model.firms.columns, month.size, month.subsector,
+                 model.median_employment, net_worth, named, relative)
+    out = exits(model.rng, net_worth, ee.exit_hazard_pct / 100, exempt=named,
+                relative_size=relative, size_exponent=ee.exit_size_exponent,
+                backed=named if ee.named_firms_survive else None)
+    model.remove_firms(month.rows[out])
+    month.stay = ~out
+
+
+# Sums over the firms that stay, in row order: weights by cell; jobs, jobs x technology and
+# jobs x knowledge by cell and by sub-sector.
+StayingSums = namedtuple("StayingSums", "counts cell_jobs cell_tech cell_k sub_jobs sub_tech sub_k")
+
+
+@njit(cache=True)
+def _staying_sums(rows, stay, cell, subsector, firms, sums):
+    for i in range(len(rows)):
+        if not stay[i]:
+            continue
+        r, c, s = rows[i], cell[i], subsector[i]
+        w = firms.weight[r]
+        sums.counts[c] += w
+        jobs = w * firms.employment[r]
+        sums.cell_jobs[c] += jobs
+        sums.cell_tech[c] += jobs * firms.technology[r]
+        sums.cell_k[c] += jobs * firms.knowledge[r]
+        sums.sub_jobs[s] += jobs
+        sums.sub_tech[s] += jobs * firms.technology[r]
+        sums.sub_k[s] += jobs * firms.knowledge[r]
+
+
+def staying_sums(model, month) -> StayingSums:
+    cells, S = model.n_regions * model.n_subsectors, model.n_subsectors
+    sums = StayingSums(*(np.zeros(cells) for _ in range(4)), *(np.zeros(S) for _ in range(3)))
+    _staying_sums(month.rows, month.stay, month.cell, month.subsector, model.firms.columns, sums)
+    return sums
+
+
+def choose_sectors(model, counts_by_sector_region: np.ndarray, n_new: int) -> np.ndarray:
+    """Entrants' sub-sectors, in proportion to the real firms of each that stay."""
+    sector_prob = counts_by_sector_region.sum(1) / counts_by_sector_region.sum()
+    return model.rng.choice(model.n_subsectors, size=n_new, p=sector_prob)
+
+
+def choose_locations(model, month, counts_by_sector_region, new_sub) -> np.ndarray:
+    """Entrants' clusters by the generalised Polya urn (location_probabilities)."""
+    pp = model.p.policy
+    attract = policy.attractiveness(model.attractiveness_2020, model.inputs.designated,
+                                    pp.designation_boost, month.index >= model.designation_month)
+    attract = attract * policy.infrastructure_of(model, month.index) / model.infrastructure_2020
+    loc_prob = location_probabilities(attract, counts_by_sector_region, model.pull)
+    return sample_categorical(model.rng, loc_prob, new_sub)
+
+
+def inherited_know_how(model, sums: StayingSums, new_reg, new_sub):
+    """Technology and knowledge from the entrant's cell: its job-weighted means, or the
+    sub-sector's where the cell is empty."""
+    S = model.n_subsectors
+    cell_jobs, sub_jobs = np.maximum(sums.cell_jobs, 1e-300), np.maximum(sums.sub_jobs, 1e-300)
+    tech_cell, k_cell = sums.cell_tech / cell_jobs, sums.cell_k / cell_jobs
+    sub_mean_tech, sub_mean_k = sums.sub_tech / sub_jobs, sums.sub_k / sub_jobs
+    new_cell = new_reg * S + new_sub
+    tech = np.where(tech_cell[new_cell] > 0, tech_cell[new_cell], sub_mean_tech[new_sub])
+    know = np.where(k_cell[new_cell] > 0, k_cell[new_cell], sub_mean_k[new_sub])
+    return tech, know
+
+
+@njit(cache=True)
+def _weight_pools(order, starts, ends, stay, rows, weight, pool, cum):
+    """For each group (GroupIndex), its members that stay, in row order, from starts[g] in
+    `pool` (their rows), with their cumulative weights in `cum`; returns where each group's
+    pool ends."""
+    pool_ends = starts.copy()
+    for g in range(len(starts)):
+        k, total = starts[g], 0.0
+        for j in range(starts[g], ends[g]):
+            i = order[j]
+            if stay[i]:
+                total += weight[rows[i]]
+                pool[k], cum[k] = rows[i], total
+                k += 1
+        pool_ends[g] = k
+    return pool_ends
+
+
+def spin_offs(model, month, new_sub, new_reg, tech, know) -> None:
+    """A share of entrants are spin-offs: in place, they take their parent's cluster,
+    technology and knowledge, the parent drawn in proportion to weight among the sub-sector's
+    firms that stay (one uniform draw each, inverted on the cumulative weights, as rng.choice
+    does)."""
+    f, rng = model.firms, model.rng
+    spin = rng.random(len(new_sub)) < model.p.entry_exit.spinoff_share
+    if not spin.any():
+        return
+    by_sub = month.by_subsector
+    pool, cum = np.empty(month.n, np.intp), np.empty(month.n)
+    pool_ends = _weight_pools(by_sub.order, by_sub.starts, by_sub.ends, month.stay, month.rows,
+                              f.weight, pool, cum)
+    for s in np.unique(new_sub[spin]):
+        idx = np.flatnonzero(spin & (new_sub == s))
+        members = slice(by_sub.starts[s], pool_ends[s])
+        u = rng.random(len(idx)) * cum[members][-1]
+        pick = np.searchsorted(cum[members], u, side="right")
+        parents = pool[members][np.minimum(pick, pool_ends[s] - by_sub.starts[s] - 1)]
+        new_reg[idx] = f.region[parents]
+        tech[idx] = f.technology[parents]
+        know[idx] = f.knowledge[parents]
+
+
+def add_entrants(model, new_sub, new_reg, tech, know) -> None:
+    """The entrants' own draws (productivity, shock variance) and starting state."""
+    p, rng, n_new = model.p, model.rng, len(new_sub)
+    ee, sd = p.entry_exit, p.calibration.productivity_dispersion
+    tech = tech * ee.entrant_productivity * np.exp(sd * rng.standard_normal(n_new) - 0.5 * sd**2)
+    emp = np.maximum(ee.entrant_size * model.median_employment[new_sub], 1.0)
+    expected_va = production.value_added(emp, tech)
+    dep = model.dependence[new_sub]
+    model.add_firms(
+        n_new, region=new_reg, subsector=new_sub, sector=model.subsector_sector[new_sub],
+        weight=model.entrant_weight, employment=emp, technology=tech, knowledge=know * 0.9,
+        rd_intensity=model.sector_rd[new_sub] / 100,
+        net_worth=ee.initial_net_worth_months * expected_va,
+        inventory=np.where(dep > 0, model.target_inventory, 0.0),
+        shock_variance=innovation.yearly_shock_variance(rng, n_new, p.production.lumpy_growth))
+
+
+class EntryExit(Mechanism):
+    """Exit on losses or by hazard; entrants choose a sub-sector and a cluster and start with
+    inherited know-how. Entrants produce from the next month."""
+
+    name = "entry_exit"
+    section = "entry_exit"
+
+    def step(self, model, month) -> None:
+        exit_firms(model, month)
+        # entry, in proportion to the generic firms alive at the start of the month
+        n_new = entrant_count(model.rng, month.generic, model.p.entry_exit.entry_rate_pct / 100)
+        if n_new == 0:
+            return
+        sums = staying_sums(model, month)
+        counts = np.ascontiguousarray(sums.counts.reshape(model.n_regions, -1).T)  # (S, R)
+        new_sub = choose_sectors(model, counts, n_new)
+        new_reg = choose_locations(model, month, counts, new_sub)
+        tech, know = inherited_know_how(model, sums, new_reg, new_sub)
+        spin_offs(model, month, new_sub, new_reg, tech, know)
+        add_entrants(model, new_sub, new_reg, tech, know)
+
+
+ENTRY_EXIT = EntryExit()

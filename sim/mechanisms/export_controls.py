@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from sim.mechanisms.base import Column, Mechanism, Reporter
 from sim.registry import TIERS
 
 
@@ -135,3 +136,65 @@ def self_sufficiency(dependence, domestic, output):
     need = dependence * output[:, None]
     total = need.sum()
     return 100.0 * float((need * domestic).sum() / total) if total > 0 else 0.0
+
+
+class ExportControls(Mechanism):
+    """Rules dated this month take effect; then each firm's chip supply, stockpile and cap."""
+
+    name = "export_controls"
+    section = "export_controls"
+    columns = (
+        Column("output_cap", np.float64, initial=1.0,
+               meaning="output share the scarcest chip tier allows (0..1)"),
+        Column("listed_month", np.int32, initial=-1,
+               meaning="month index of Entity-List addition, -1 if none"),
+        Column("inventory", np.float64, (len(TIERS),),
+               meaning="chip stockpile, months of critical use per tier"),
+    )
+    reporters = (
+        Reporter("chip_self_sufficiency_pct", "%", "Chip self-sufficiency",
+                 lambda m: m.chip_self_sufficiency_pct,
+                 sweep_metric="chip_self_sufficiency_end_pct",
+                 meaning="domestic share of chip supply in the last month (%)"),
+    )
+
+    def setup(self, model) -> None:
+        # rules dated before the start are already in force
+        model.controls = ControlState()
+        model.events = list(model.inputs.events)
+        model.event_log = []
+        model._next_event = 0
+        apply_rules_up_to(model, model.start_month - 1)
+        model.learning = 1.0
+
+    def step(self, model, month) -> None:
+        apply_rules_up_to(model, month.index)
+        ec, f = model.p.export_controls, model.firms
+        model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning))
+        supply_by_group(
+            model.dependence, model.domestic,
+            soften(model.controls.availability, model.p.policy.international_cooperation),
+            ec.listed_availability, ec.restock_rate, model.target_inventory, month.rows,
+            f.subsector, f.listed_month, month.index, f.inventory.T, f.output_cap)
+
+
+def apply_rules_up_to(model, month: int) -> None:
+    """Every rule dated up to `month` not applied yet: availability and openness change, and
+    named firms added to the Entity List get their listed_month."""
+    severity = model.p.export_controls.severity
+    named_ids = list(model.inputs.named_firms["firm_id"])
+    while model._next_event < len(model.events) and model.events[model._next_event].month <= month:
+        ev = model.events[model._next_event]
+        model.controls = apply_rule(model.controls, ev.avail, ev.foreign_knowledge, severity,
+                                    ev.direction)
+        for firm_id in ev.entity_list_add:
+            if firm_id in named_ids:
+                f = model.firms
+                rows = np.flatnonzero((f.view("named") == named_ids.index(firm_id))
+                                      & (f.view("listed_month") < 0))
+                f.listed_month[rows] = ev.month
+        model.event_log.append((ev.date, ev.name))
+        model._next_event += 1
+
+
+EXPORT_CONTROLS = ExportControls()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.mechanisms.base import Column, Mechanism
+
 
 def success_probability(rd_share, zeta):
     return 1.0 - np.exp(-zeta * np.asarray(rd_share, float))
@@ -87,11 +89,17 @@ def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share):
 
 
 @njit(cache=True)
+def imitated(technology, best, share):
+    """Technology after a successful imitation: part `share` of the gap to best practice."""
+    return technology + share * max(best - technology, 0.0)
+
+
+@njit(cache=True)
 def _close_gap(rows, success, best, cell, share, technology):
     for i in range(len(rows)):
         if success[i]:
             r = rows[i]
-            technology[r] = technology[r] + share * max(best[cell[i]] - technology[r], 0.0)
+            technology[r] = imitated(technology[r], best[cell[i]], share)
 
 
 def replicator_growth(competitiveness, employment_weight, group, n_groups, chi):
@@ -122,14 +130,20 @@ def size_scaled_shocks(rng, size, reference_size, sd, beta, variance=1.0):
 
 
 @njit(cache=True)
-def growth_rows(rows, productivity, mean, subsector, sector, trend, chi, employment, growth,
-                size):
-    """replicator_growth plus the sector trend for the firms at `rows`, into growth[i] (mean:
+def selection_growth(productivity, mean_productivity, chi):
+    """Replicator dynamics: monthly log growth chi * (c / cbar - 1)."""
+    return chi * (productivity / max(mean_productivity, 1e-300) - 1.0)
+
+
+@njit(cache=True)
+def growth_rows(rows, firms, mean, trend, chi, growth, size):
+    """selection_growth plus the sector trend for the firms at `rows`, into growth[i] (mean:
     the job-weighted mean productivity of each sub-sector); size[i] = the firm's employment."""
     for i in range(len(rows)):
         r = rows[i]
-        growth[i] = chi * (productivity[r] / max(mean[subsector[r]], 1e-300) - 1.0) + trend[sector[r]]
-        size[i] = employment[r]
+        growth[i] = (selection_growth(firms.productivity[r], mean[firms.subsector[r]], chi)
+                     + trend[firms.sector[r]])
+        size[i] = firms.employment[r]
 
 
 @njit(cache=True)
@@ -141,3 +155,53 @@ def grow_rows(rows, factor, employment, age_months, size):
         age_months[r] += 1
         size[i] = employment[r]
 
+
+
+class Innovation(Mechanism):
+    """R&D succeeds or not: innovation, then imitation of the cell's best practice."""
+
+    name = "innovation"
+    section = "innovation"
+    columns = (
+        Column("technology", np.float64, meaning="own technology A (what innovation improves)"),
+        Column("rd_intensity", np.float64, meaning="R&D / revenue before the policy response"),
+    )
+
+    def step(self, model, month) -> None:
+        f, p = model.firms, model.p.innovation
+        innovate_rows(model.rng, f.technology, month.rows, month.rd_share, p.zeta, p.jump_low,
+                      p.jump_high, p.jump_beta_a, p.jump_beta_b)
+        best = best_practice_rows(month.rows, f.technology, f.weight, month.cell,
+                                  model.n_regions * model.n_subsectors)
+        imitate_rows(model.rng, f.technology, month.rows, best, month.cell, month.rd_share,
+                     p.imitation_zeta, p.imitation_share)
+
+
+class Selection(Mechanism):
+    """Employment moves by replicator dynamics, the sector trend and size-scaled shocks."""
+
+    name = "selection"
+    section = "production"
+    columns = (
+        Column("employment", np.float64, meaning="workers per real firm"),
+        Column("age_months", np.int32),
+        Column("shock_variance", np.float64,
+               meaning="this year's variance multiplier of growth shocks"),
+    )
+
+    def step(self, model, month) -> None:
+        f, p = model.firms, model.p
+        growth, size = np.empty(month.n), np.empty(month.n)
+        growth_rows(month.rows, f.columns, month.mean_productivity, model.trend_log_monthly,
+                    p.innovation.selection, growth, size)
+        if month.index % 12 == 0 or month.index == model.start_month:  # January: a new year
+            f.shock_variance[month.rows] = yearly_shock_variance(model.rng, month.n,
+                                                                 p.production.lumpy_growth)
+        growth += size_scaled_shocks(
+            model.rng, size, model.median_employment[month.subsector], p.production.shock_sd,
+            p.production.shock_size_exponent, np.take(f.shock_variance, month.rows))
+        grow_rows(month.rows, np.exp(growth), f.employment, f.age_months, month.size)
+
+
+INNOVATION = Innovation()
+SELECTION = Selection()

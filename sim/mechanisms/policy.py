@@ -24,3 +24,9 @@ def attractiveness(base, designated, boost, active):
 
 def infrastructure(index_2020, growth_pct_per_year, months_elapsed):
     return np.asarray(index_2020, float) * (1 + growth_pct_per_year / 100.0) ** (months_elapsed / 12.0)
+
+
+def infrastructure_of(model, month: int) -> np.ndarray:
+    """The infrastructure index of each region in `month`."""
+    return infrastructure(model.infrastructure_2020, model.p.policy.infrastructure_growth_pct,
+                          month - model.start_month)

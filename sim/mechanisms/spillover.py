@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.mechanisms import export_controls
+from sim.mechanisms.base import Column, Mechanism
+
 
 def absorptive_capacity(rd_intensity, lam):
     return 1.0 - np.exp(-lam * np.asarray(rd_intensity, float))
@@ -50,14 +53,48 @@ def knowledge_gain(knowledge, pool, gamma, strength, frontier, openness, foreign
 
 
 @njit(cache=True)
+def knowledge_next(k, pool, gamma, strength, frontier, openness, foreign_strength, rd_share,
+                   from_rd):
+    """K + knowledge_gain + own R&D (from_rd x rd_share x K), for one firm."""
+    domestic = strength * gamma * max(0.0, pool - k)
+    foreign = foreign_strength * gamma * openness * max(0.0, frontier - k)
+    return k + (domestic + foreign + from_rd * rd_share * k)
+
+
+@njit(cache=True)
 def knowledge_rows(rows, knowledge, cell, pool, gamma, strength, frontier, openness,
                    foreign_strength, rd_share, from_rd):
-    """knowledge += knowledge_gain + own R&D (from_rd x rd_share x K) for the firms at `rows`,
-    in place; pool[cell[i]] is the pool firm i reaches, gamma[i] its absorptive capacity."""
+    """knowledge_next for the firms at `rows`, in place; pool[cell[i]] is the pool firm i
+    reaches, gamma[i] its absorptive capacity."""
     for i in range(len(rows)):
         r = rows[i]
-        k, g = knowledge[r], gamma[i]
-        domestic = strength * g * max(0.0, pool[cell[i]] - k)
-        foreign = foreign_strength * g * openness * max(0.0, frontier - k)
-        knowledge[r] = k + (domestic + foreign + from_rd * rd_share[i] * k)
+        knowledge[r] = knowledge_next(knowledge[r], pool[cell[i]], gamma[i], strength, frontier,
+                                      openness, foreign_strength, rd_share[i], from_rd)
 
+
+class Spillover(Mechanism):
+    """Knowledge grows by spillover from the reachable pool and the foreign frontier, and by
+    own R&D."""
+
+    name = "spillover"
+    section = "spillover"
+    columns = (Column("knowledge", np.float64,
+                      meaning="knowledge stock (foreign frontier in 2020 = 1)"),)
+
+    def step(self, model, month) -> None:
+        p, S = model.p, model.n_subsectors
+        sp = p.spillover
+        mass = month.mass
+        k_mean = np.divide(month.k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
+        pool = knowledge_pool(mass.reshape(-1, S), k_mean.reshape(-1, S), model.w_region,
+                              model.h_sector).ravel()
+        gamma = absorptive_capacity(month.rd_now, sp.absorptive_lambda)
+        frontier = (1 + sp.frontier_growth_pct / 100) ** ((month.index - model.start_month) / 12)
+        openness = export_controls.soften(model.controls.openness,
+                                          p.policy.international_cooperation)
+        knowledge_rows(month.rows, model.firms.knowledge, month.cell, pool, gamma, sp.strength,
+                       frontier, openness, sp.foreign_strength, month.rd_share,
+                       p.innovation.knowledge_from_rd)
+
+
+SPILLOVER = Spillover()
