@@ -7,6 +7,8 @@ Files in the output directory (column names are a contract other tools build on)
   regions.csv   replicate, date, region, core_va_bn_yuan, firms, employment, mean_productivity,
                 mean_knowledge
   sectors.csv   replicate, date, sector, core_va_bn_yuan, firms
+  (regions and sectors add up to national.csv each month: value added of the firms that
+  produced it, firms and employment at the month's end)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
   summary.json, manifest.json, figures/*.png
@@ -62,8 +64,10 @@ class Recorder:
         date = model.date
         R = model.n_regions
         by_region, by_sector = np.zeros((4, R)), np.zeros((2, 4))
-        _region_sector_sums(rows, f.region, f.sector, f.weight, f.value_added, f.employment,
-                            f.knowledge, by_region, by_sector)
+        # value added of the firms that produced this month (before exit and entry), as the
+        # national total sums it; counts of the firms alive at the end, as national.csv's
+        month = model.last_month
+        _region_sector_sums(month.rows, month.w_va, rows, f.columns, by_region, by_sector)
         check_finite(date, by_region, ("core VA", "employment", "firms", "knowledge"),
                      "by region")
         check_finite(date, by_sector, ("core VA", "firms"), "by NBS sector")
@@ -117,21 +121,21 @@ def check_finite(month: str, table: np.ndarray, quantities: tuple[str, ...], by:
 
 
 @njit(cache=True)
-def _region_sector_sums(rows, region, sector, weight, value_added, employment, knowledge,
-                        by_region, by_sector):
-    """Over the firms at `rows`, in row order (as np.bincount adds them): weight x value added,
-    x employment, weight and weight x knowledge by region; weight x value added and weight
-    by NBS sector."""
+def _region_sector_sums(producers, w_va, rows, firms, by_region, by_sector):
+    """In row order (as np.bincount adds them): w_va of the `producers` (weight x value added)
+    by region and by NBS sector; over the firms at `rows`, weight x employment, weight and
+    weight x knowledge by region and weight by NBS sector."""
+    for i in range(len(producers)):
+        r = producers[i]
+        by_region[0, firms.region[r]] += w_va[i]
+        by_sector[0, firms.sector[r]] += w_va[i]
     for i in range(len(rows)):
         r = rows[i]
-        w, reg, s = weight[r], region[r], sector[r]
-        w_va = w * value_added[r]
-        by_region[0, reg] += w_va
-        by_region[1, reg] += w * employment[r]
+        w, reg = firms.weight[r], firms.region[r]
+        by_region[1, reg] += w * firms.employment[r]
         by_region[2, reg] += w
-        by_region[3, reg] += w * knowledge[r]
-        by_sector[0, s] += w_va
-        by_sector[1, s] += w
+        by_region[3, reg] += w * firms.knowledge[r]
+        by_sector[1, firms.sector[r]] += w
 
 
 def _labels(names: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
