@@ -207,6 +207,16 @@ PARAMETERS: list[Param] = [
       "levels as written), tighten (never raises a level) or loosen (never lowers one). "
       "Historical rules are tightenings unless the events file says otherwise.", "Scenario",
       kind="events"),
+    # --- talent migration (sim/mechanisms/talent_migration.py; off by default) ------------
+    P("talent_migration.enabled", False, "-", "Workers move between clusters within a sub-sector, "
+      "towards those where value added per worker is above the sub-sector's mean.",
+      "Off in the shipped scenarios: not calibrated", kind="bool"),
+    P("talent_migration.rate", 0.014, "1/month", "m: share of the relative productivity gap "
+      "g = y_cluster / y_sub-sector - 1 by which a cluster's employment moves each month "
+      "(employment x (1 + m g), renormalised within the sub-sector).",
+      "Spatial equilibrium (Roback 1982; Moretti 2011); speed from Blanchard & Katz 1992 "
+      "(regional labour shocks absorbed by migration in about 6 years: 1/72 per month)",
+      min=0, max=0.5),
     # --- policy --------------------------------------------------------------------------
     P("policy.rd_subsidy_pct", 18.75, "% of R&D cost", "R&D cost borne by the state (super-"
       "deduction x corporate tax rate). The 2020 default reproduces the data's R&D intensities.",

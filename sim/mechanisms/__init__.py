@@ -12,6 +12,7 @@ from sim.mechanisms.export_controls import EXPORT_CONTROLS
 from sim.mechanisms.innovation import INNOVATION, SELECTION
 from sim.mechanisms.production import PRODUCTION
 from sim.mechanisms.spillover import SPILLOVER
+from sim.mechanisms.talent_migration import TALENT_MIGRATION
 
 MONTH = (
     CENSUS,           # the firms alive now and what the month's rules need of them
@@ -22,4 +23,5 @@ MONTH = (
     SPILLOVER,        # knowledge from the reachable pool, the foreign frontier and own R&D
     SELECTION,        # replicator dynamics, sector trends, size-scaled shocks
     ENTRY_EXIT,       # exit on losses or hazard; entrants choose sub-sector and cluster
+    TALENT_MIGRATION,  # workers move towards the sub-sector's more productive clusters (off)
 )
