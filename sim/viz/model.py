@@ -19,6 +19,7 @@ from sim.calibration.level import initial_level
 from sim.inputs import load_inputs
 from sim.mechanisms import export_controls
 from sim.model import ClusterModel
+from sim.registry import SECTOR_CODES
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,16 +145,17 @@ class History:
         return len(self.dates)
 
 
-def region_figures(model: ClusterModel) -> tuple[np.ndarray, np.ndarray]:
-    """(value added, output lost to chip caps) by region this month, bn yuan.
+def region_figures(model: ClusterModel, rows: np.ndarray,
+                   w_va: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value added, output lost to chip caps) by region of the firms at `rows`, bn yuan;
+    w_va: their weight x value added.
 
-    The loss is what the caps take from output, all else equal, as in ClusterModel.produce.
+    The loss is what the caps take from output, all else equal, as in production.
     """
-    f, rows = model.firms, model.firms.rows
-    w, va, cap = f.weight[rows], f.value_added[rows], f.output_cap[rows]
-    reg = f.region[rows]
-    lost = np.where(cap < 1, w * va * (1 / np.maximum(cap, 1e-12) - 1), 0.0)
-    return (np.bincount(reg, w * va, model.n_regions), np.bincount(reg, lost, model.n_regions))
+    f = model.firms
+    cap, reg = f.output_cap[rows], f.region[rows]
+    lost = np.where(cap < 1, w_va * (1 / np.maximum(cap, 1e-12) - 1), 0.0)
+    return (np.bincount(reg, w_va, model.n_regions), np.bincount(reg, lost, model.n_regions))
 
 
 class VizModel(ClusterModel):
@@ -183,22 +185,18 @@ class VizModel(ClusterModel):
                          level=initial_level(config, inputs, n_agents))
         self.history = History()
         # the starting state, for the map before the first step and the size distribution
-        self.initial_region_va, _ = region_figures(self)
         rows = self.firms.rows
+        self.initial_region_va, _ = region_figures(
+            self, rows, self.firms.weight[rows] * self.firms.value_added[rows])
         self.initial_sizes = (self.firms.employment[rows].copy(), self.firms.weight[rows].copy())
         self.observers.append(self._record)
 
-    def produce(self) -> None:
-        super().produce()
-        # Region and sector value added of the firms that produced this month, taken before
-        # exit and entry change the population, so that they add up to core_va_bn_yuan.
-        f, rows = self.firms, self.firms.rows
-        self._month_sector_va = np.bincount(f.sector[rows], f.weight[rows] * f.value_added[rows], 4)
-        self._month_region = region_figures(self)
-
     def _record(self, model) -> None:
         h = self.history
-        va, lost = self._month_region
+        # the firms that produced this month, before exit and entry changed the population,
+        # so that regions and sectors add up to core_va_bn_yuan (as in outputs.Recorder)
+        month = self.last_month
+        va, lost = region_figures(self, month.rows, month.w_va)
         h.dates.append(self.date)
         h.share_pct.append(self.core_va_share_gdp_pct)
         h.core_va.append(self.core_va_bn_yuan)
@@ -206,9 +204,9 @@ class VizModel(ClusterModel):
         h.self_sufficiency_pct.append(self.chip_self_sufficiency_pct)
         h.region_va.append(va)
         h.region_lost.append(lost)
-        h.sector_va.append(self._month_sector_va)
+        h.sector_va.append(np.bincount(self.firms.sector[month.rows], month.w_va,
+                                       len(SECTOR_CODES)))
         h.availability.append(self.chip_availability())
-        self.region_va = va
 
     def chip_availability(self) -> np.ndarray:
         """Imported supply available to ordinary firms by tier (0-1), after cooperation."""
