@@ -20,6 +20,11 @@ stages, the usual Mesa idiom for that:
     firms    shuffle_do("imitate"):  imitation; exit
     model    entry; DataCollector
 
+Same equations: each per-firm rule is the equation function of sim/mechanisms/ that the
+compiled passes call (production.firm_productivity, export_controls.stock_draw,
+spillover.knowledge_next, ...), called here firm by firm, so the two cannot drift apart; what
+the reference writes itself is the conventional wiring (agents, loops, shuffled activation).
+
 Same population: the reference starts from the initial state of ClusterModel(config, seed,
 firms) (population, 2020 level calibration, fixed tables), copied firm by firm. Per-firm
 random draws come from the model's stdlib `random` (Mesa's seeded `self.random`), so a run
@@ -36,10 +41,11 @@ import mesa
 import numpy as np
 
 from sim.inputs import TIERS
-from sim.mechanisms import agglomeration, export_controls, policy, spillover
+from sim.mechanisms import agglomeration, export_controls, innovation, policy, spillover
 from sim.mechanisms.entry_exit import location_probabilities
+from sim.mechanisms.production import (firm_productivity, firm_profit, rd_response,
+                                       value_added)
 from sim.model import ClusterModel, month_label
-from sim.mechanisms.production import THOUSAND_YUAN_YEAR_TO_BN_MONTH as TO_BN_MONTH
 
 
 class RefFirm(mesa.Agent):
@@ -69,27 +75,25 @@ class RefFirm(mesa.Agent):
         for t in range(m.n_tiers):
             supply = dom[t] + (1.0 - dom[t]) * avail[t]
             short = 1.0 - supply if dep[t] > 0 else 0.0
-            stock = self.inventory[t]
-            draw = min(stock, short)
-            usable = min(supply + draw, 1.0)
-            stock -= draw
-            if short <= 1e-12:  # restock only while imports cover current use
-                stock += m.restock_rate * max(m.target_inventory - stock, 0.0)
-            self.inventory[t] = stock
-            cap = min(cap, 1.0 - dep[t] * (1.0 - usable))
+            # restock only while imports cover current use
+            usable, self.inventory[t] = export_controls.stock_draw(
+                self.inventory[t], short, supply, m.target_inventory,
+                m.restock_rate if short <= 1e-12 else 0.0)
+            cap = min(cap, export_controls.tier_cap(dep[t], usable))
         self.output_cap = cap
-        self.productivity = (self.technology * self.knowledge ** m.theta
-                             * m.agglomeration[self.region] * m.infra_phi[self.region] * cap)
-        self.value_added = self.employment * self.productivity * TO_BN_MONTH
+        self.productivity = firm_productivity(self.technology, self.knowledge ** m.theta,
+                                              m.agglomeration[self.region],
+                                              m.infra_phi[self.region], cap)
+        self.value_added = value_added(self.employment, self.productivity)
 
     def step(self) -> None:
         """Profit and R&D; innovation; knowledge; selection, trend and shocks."""
         m, s = self.model, self.subsector
-        responded = self.listed_month >= 0 and m.month - self.listed_month >= 12
-        rd = self.rd_intensity * m.rd_policy * (m.listed_rd_factor if responded else 1.0)
+        rd = rd_response(self.rd_intensity, m.rd_policy, self.listed_month, m.month,
+                         m.listed_rd_factor)
         rd_gross = rd * (self.value_added / m.va_ratio[s])
-        self.net_worth += (self.value_added - self.employment * m.wage[s] * TO_BN_MONTH
-                           - rd_gross * m.rd_net_share)
+        self.net_worth += firm_profit(self.value_added, self.employment, m.wage[s], rd_gross,
+                                      m.rd_net_share)
         if self.sector == 0:  # NBS 01 firms' R&D drives the domestic-chip learning curve
             m.chip_rd_month += self.weight * rd_gross
         # innovation (K+S): success with probability 1 - exp(-zeta rd), Beta jump if better
@@ -99,13 +103,13 @@ class RefFirm(mesa.Agent):
             if jump > 0:
                 self.technology *= math.exp(jump)
         # knowledge: spillover from the reachable pool and the foreign frontier, own R&D
-        k = self.knowledge
         gamma = 1.0 - math.exp(-m.absorptive_lambda * rd)
-        gain = (m.spill_strength * gamma * max(0.0, m.pool[self.region * m.n_subsectors + s] - k)
-                + m.foreign_strength * gamma * m.openness * max(0.0, m.frontier - k))
-        self.knowledge = k + (gain + m.knowledge_from_rd * self.rd_share * k)
+        self.knowledge = spillover.knowledge_next(
+            self.knowledge, m.pool[self.region * m.n_subsectors + s], gamma, m.spill_strength,
+            m.frontier, m.openness, m.foreign_strength, self.rd_share, m.knowledge_from_rd)
         # selection (replicator), sector trend, size-scaled shock
-        growth = m.selection * (self.productivity / max(m.mean_productivity[s], 1e-300) - 1.0)
+        growth = innovation.selection_growth(self.productivity, m.mean_productivity[s],
+                                             m.selection)
         growth += m.trend[self.sector]
         if m.lumpy_growth and (m.month % 12 == 0 or m.month == m.start_month):
             self.shock_variance = self.random.expovariate(1.0)
@@ -120,7 +124,7 @@ class RefFirm(mesa.Agent):
         m = self.model
         if self.random.random() < 1.0 - math.exp(-m.imitation_zeta * self.rd_share):
             best = m.best[self.region * m.n_subsectors + self.subsector]
-            self.technology += m.imitation_share * max(best - self.technology, 0.0)
+            self.technology = innovation.imitated(self.technology, best, m.imitation_share)
         annual = m.exit_hazard
         if m.exit_size_exponent:
             relative = self.employment / max(m.median[self.subsector], 1e-12)
@@ -363,7 +367,7 @@ class ReferenceModel(mesa.Model):
             RefFirm(self, region=r, subsector=s, sector=self.subsector_sector[s],
                     weight=self.entrant_weight, employment=emp, technology=tech,
                     knowledge=know * 0.9, rd_intensity=self.sector_rd[s],
-                    net_worth=self.initial_net_worth_months * emp * tech * TO_BN_MONTH,
+                    net_worth=self.initial_net_worth_months * value_added(emp, tech),
                     inventory=[self.target_inventory if d > 0 else 0.0 for d in dep],
                     shock_variance=rng.expovariate(1.0) if self.lumpy_growth else 1.0)
 

@@ -67,23 +67,46 @@ def test_cross_sector_weight_matters():
     assert spillover.knowledge_pool(mass, k, w, h_joint)[0, 1] == pytest.approx(0.6)
 
 
+def _knowledge_gain(k, pool, gamma, strength, frontier, openness, foreign_strength):
+    """The spillover gain alone: knowledge_next without own R&D, minus K."""
+    return np.array([spillover.knowledge_next(ki, pi, gi, strength, frontier, openness,
+                                              foreign_strength, 0.0, 0.0) - ki
+                     for ki, pi, gi in zip(k, pool, gamma)])
+
+
 def test_knowledge_gain_scales_with_strength_and_openness():
     k, pool, gamma = np.array([0.5, 1.2]), np.array([1.0, 1.0]), np.array([0.5, 0.5])
-    base = spillover.knowledge_gain(k, pool, gamma, 0.02, 1.0, 0.0, 0.01)
+    base = _knowledge_gain(k, pool, gamma, 0.02, 1.0, 0.0, 0.01)
     assert base[0] == pytest.approx(0.02 * 0.5 * 0.5) and base[1] == 0  # above the pool: nothing
-    double = spillover.knowledge_gain(k, pool, gamma, 0.04, 1.0, 0.0, 0.01)
+    double = _knowledge_gain(k, pool, gamma, 0.04, 1.0, 0.0, 0.01)
     assert double[0] == pytest.approx(2 * base[0])
-    open_ = spillover.knowledge_gain(k, pool, gamma, 0.02, 1.0, 1.0, 0.01)
+    open_ = _knowledge_gain(k, pool, gamma, 0.02, 1.0, 1.0, 0.01)
     assert open_[0] - base[0] == pytest.approx(0.01 * 0.5 * 0.5)
 
 
+def test_own_rd_adds_to_knowledge_in_proportion():
+    k = spillover.knowledge_next(0.5, 0.0, 0.0, 0.02, 0.0, 0.0, 0.01, 0.2, 0.1)
+    assert k == pytest.approx(0.5 * (1 + 0.1 * 0.2))
+
+
 # --------------------------------------------------------------------------- innovation
+def _innovate(rng, technology, rd_share, zeta, low, high, a, b):
+    new = technology.copy()
+    return new, innovation.innovate_rows(rng, new, np.arange(len(new)), rd_share, zeta, low,
+                                         high, a, b)
+
+
+def _best_practice(technology, weight, cell, n_cells):
+    return innovation.best_practice_rows(np.arange(len(technology)), technology, weight, cell,
+                                         n_cells)
+
+
 def test_innovation_never_lowers_technology_and_gains_match_expectation():
     rng = np.random.default_rng(0)
     n = 200_000
     tech = np.ones(n)
     rd = np.full(n, 0.2)
-    new, _ = innovation.innovate(rng, tech, rd, 1.0, -0.06, 0.08, 3.0, 3.0)
+    new, _ = _innovate(rng, tech, rd, 1.0, -0.06, 0.08, 3.0, 3.0)
     assert np.all(new >= tech)
     p = 1 - np.exp(-0.2)
     draws = -0.06 + 0.14 * np.random.default_rng(1).beta(3, 3, 1_000_000)
@@ -93,30 +116,34 @@ def test_innovation_never_lowers_technology_and_gains_match_expectation():
 
 def test_more_rd_means_more_innovation():
     rng = np.random.default_rng(1)
-    lo = innovation.innovate(rng, np.ones(50_000), np.full(50_000, 0.05), 1, -0.06, 0.08, 3, 3)[0]
-    hi = innovation.innovate(rng, np.ones(50_000), np.full(50_000, 0.3), 1, -0.06, 0.08, 3, 3)[0]
+    lo = _innovate(rng, np.ones(50_000), np.full(50_000, 0.05), 1, -0.06, 0.08, 3, 3)[0]
+    hi = _innovate(rng, np.ones(50_000), np.full(50_000, 0.3), 1, -0.06, 0.08, 3, 3)[0]
     assert np.log(hi).mean() > 3 * np.log(lo).mean()
 
 
 def test_imitation_closes_the_set_share_of_the_gap():
     rng = np.random.default_rng(2)
     tech = np.array([1.0, 2.0])
-    best = innovation.best_practice(tech, np.ones(2), np.array([0, 0]), 1)
-    new, ok = innovation.imitate(rng, tech, best[[0, 0]], np.array([1e3, 1e3]), 1.0, 0.1)
+    cell = np.array([0, 0])
+    best = _best_practice(tech, np.ones(2), cell, 1)
+    new = tech.copy()
+    ok = innovation.imitate_rows(rng, new, np.arange(2), best, cell, np.array([1e3, 1e3]), 1.0,
+                                 0.1)
     assert ok.all() and new[0] == pytest.approx(1.1) and new[1] == 2.0
+    assert innovation.imitated(1.0, 2.0, 0.1) == new[0]
 
 
 def test_best_practice_is_the_mean_of_the_better_real_firms_whatever_the_agent_count():
     # cell 0: weighted mean (3 x 1 + 1 x 3) / 4 = 1.5, so only the firm at 3 is "better";
     # cell 1: one firm, its own best practice
     tech, weight = np.array([1.0, 3.0, 2.0]), np.array([3.0, 1.0, 5.0])
-    best = innovation.best_practice(tech, weight, np.array([0, 0, 1]), 3)
+    best = _best_practice(tech, weight, np.array([0, 0, 1]), 3)
     assert best.tolist() == [3.0, 2.0, 0.0]
     # the same population drawn as 100 or 100,000 agents: the maximum would climb with the
     # draw (about +1.7 log-sd), the best practice stays within sampling error
     rng = np.random.default_rng(3)
     small, large = (np.exp(rng.standard_normal(n)) for n in (100, 100_000))
-    b_small, b_large = (innovation.best_practice(t, np.ones(len(t)), np.zeros(len(t), int), 1)[0]
+    b_small, b_large = (_best_practice(t, np.ones(len(t)), np.zeros(len(t), np.intp), 1)[0]
                         for t in (small, large))
     # E[e^Z | e^Z >= E e^Z] = e^0.5 Phi(0.5) / (1 - Phi(0.5)) for Z standard normal
     phi = 0.5 * (1 + math.erf(0.5 / math.sqrt(2)))
@@ -129,7 +156,8 @@ def test_replicator_reallocates_without_changing_total():
     comp = np.array([1.0, 2.0, 3.0, 1.0])
     jobs = np.array([10.0, 5.0, 1.0, 4.0])
     group = np.array([0, 0, 0, 1])
-    g = innovation.replicator_growth(comp, jobs, group, 2, 0.05)
+    mean = np.bincount(group, jobs * comp, 2) / np.bincount(group, jobs, 2)
+    g = np.array([innovation.selection_growth(c, mean[k], 0.05) for c, k in zip(comp, group)])
     assert g[2] > g[1] > 0 > g[0]
     assert np.sum(jobs[:3] * g[:3]) == pytest.approx(0, abs=1e-12)
     assert g[3] == pytest.approx(0)
@@ -225,23 +253,26 @@ def test_rule_severity_and_loosening():
 
 
 def test_stockpile_covers_shortfall_until_it_runs_out():
-    dep = np.array([[0.5, 0, 0, 0]])
-    dom = np.zeros((1, 4))
-    avail = np.array([[0.5, 1, 1, 1]])
-    inv = np.array([[3.0, 0, 0, 0]])  # three months of critical use
+    dep, supply = [0.5, 0, 0, 0], [0.5, 1, 1, 1]  # no domestic substitute, half the imports
+    inv = [3.0, 0, 0, 0]  # three months of critical use
     caps = []
     for _ in range(8):
-        usable, inv = export_controls.supply_step(dep, dom, avail, inv, 3.0, 0.1)
-        caps.append(export_controls.output_cap(dep, usable)[0])
+        cap = 1.0
+        for t in range(4):
+            short = 1 - supply[t] if dep[t] > 0 else 0.0
+            usable, inv[t] = export_controls.stock_draw(inv[t], short, supply[t], 3.0,
+                                                        0.1 if short <= 1e-12 else 0.0)
+            cap = min(cap, export_controls.tier_cap(dep[t], usable))
+        caps.append(cap)
     # shortfall 0.5/month: six months covered, then output loses dep * 0.5 = 25%
     assert caps[:6] == pytest.approx([1.0] * 6)
     assert caps[6:] == pytest.approx([0.75, 0.75])
 
 
 def test_output_capped_by_scarcest_tier():
-    dep = np.array([[0.2, 0.6, 0.0, 0.1]])
-    usable = np.array([[0.5, 0.5, 0.0, 0.9]])
-    assert export_controls.output_cap(dep, usable)[0] == pytest.approx(1 - 0.6 * 0.5)
+    dep, usable = [0.2, 0.6, 0.0, 0.1], [0.5, 0.5, 0.0, 0.9]
+    cap = min(export_controls.tier_cap(d, u) for d, u in zip(dep, usable))
+    assert cap == pytest.approx(1 - 0.6 * 0.5)
 
 
 def test_domestic_substitution_learns_with_cumulative_rd():
@@ -286,13 +317,19 @@ def test_value_added_units_and_multipliers():
 
 
 def test_wage_is_labour_share_of_group_average():
-    prod = np.array([100.0, 300.0])
-    w = production.wage_per_worker(prod, np.array([1.0, 1.0]), np.array([1.0, 1.0]),
-                                   np.array([0, 0]), 1, 0.5)
+    jobs, prod = np.array([1.0, 1.0]), np.array([100.0, 300.0])
+    w = production.sector_wage(np.array([np.sum(jobs * prod)]), np.array([jobs.sum()]), 0.5)
     assert w[0] == pytest.approx(100.0)
-    # a firm at the average keeps half its VA minus R&D
+    # a firm at the average keeps half its VA minus R&D, net of the subsidy
     va = production.value_added(1.0, 200.0)
-    assert production.monthly_profit(va, 1.0, 100.0, 0.0) == pytest.approx(va / 2)
+    assert production.firm_profit(va, 1.0, 100.0, 0.0, 0.75) == pytest.approx(va / 2)
+    assert production.firm_profit(va, 1.0, 100.0, 0.001, 0.75) == pytest.approx(va / 2 - 0.00075)
+
+
+def test_rd_responds_to_the_subsidy_and_a_year_after_listing():
+    assert production.rd_response(0.1, 1.2, -1, 30, 1.5) == pytest.approx(0.12)
+    assert production.rd_response(0.1, 1.2, 20, 31, 1.5) == pytest.approx(0.12)  # 11 months
+    assert production.rd_response(0.1, 1.2, 20, 32, 1.5) == pytest.approx(0.18)
 
 
 def test_rule_direction_keeps_a_stricter_level_or_a_looser_one():

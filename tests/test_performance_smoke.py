@@ -1,7 +1,8 @@
 """Fast correctness checks of the speed-ups (docs/performance.md).
 
-Each one-pass (numba) form of a mechanism must compute, bit for bit, what its reference form
-in sim/mechanisms/ computes for the same firms; the firm table must keep its contract while it
+Each one-pass (numba) form of a mechanism must compute, bit for bit, what its equation
+functions (sim/mechanisms/, shared with the tests and benchmarks/reference.py) and plain
+numpy sums compute firm by firm; the firm table must keep its contract while it
 grows; batch-created Firm agents must be ordinary Mesa agents, one per live row.
 """
 
@@ -59,7 +60,7 @@ def test_firm_table_grows_without_losing_state_and_keeps_rows_current(rng):
         f.rows[0] = 3  # the cached row index is read-only
 
 
-def test_supply_by_group_equals_supply_step_and_output_cap(table, rng):
+def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
     f, month = table, 24258
     rows = f.rows
     domestic = rng.uniform(0, 1, (S, T))
@@ -67,9 +68,15 @@ def test_supply_by_group_equals_supply_step_and_output_cap(table, rng):
     ref_listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= month)
     avail = export_controls.firm_availability(availability, ref_listed, 0.2)
     sub = f.subsector[rows]
-    usable, inventory = export_controls.supply_step(f.dependence[sub], domestic[sub], avail,
-                                                    f.inventory[rows], 6.0, 0.1)
-    cap = export_controls.output_cap(f.dependence[sub], usable)
+    cap, inventory = np.ones(len(rows)), f.inventory[rows].copy()
+    for i, s in enumerate(sub):
+        for t in range(T):
+            dom, dep = domestic[s, t], f.dependence[s, t]
+            supply = dom + (1.0 - dom) * avail[i, t]
+            short = 1.0 - supply if dep > 0 else 0.0
+            usable, inventory[i, t] = export_controls.stock_draw(
+                inventory[i, t], short, supply, 6.0, 0.1 if short <= 1e-12 else 0.0)
+            cap[i] = min(cap[i], export_controls.tier_cap(dep, usable))
     export_controls.supply_by_group(f.dependence, domestic, availability, 0.2, 0.1, 6.0, rows,
                                     f.subsector, f.listed_month, month, f.inventory.T,
                                     f.output_cap)
@@ -78,7 +85,7 @@ def test_supply_by_group_equals_supply_step_and_output_cap(table, rng):
     assert (cap < 1).any() and (cap == 1).any() and ref_listed.any()
 
 
-def test_production_and_profit_rows_equal_the_reference_forms(table, rng):
+def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng):
     f, rows, month = table, table.rows, 24258
     n = len(rows)
     agg, infra, va_ratio = rng.uniform(0.8, 1.2, R), rng.uniform(0.8, 1.3, R), rng.uniform(0.2, 0.5, S)
@@ -87,11 +94,13 @@ def test_production_and_profit_rows_equal_the_reference_forms(table, rng):
     prod = production.labour_productivity(f.technology[rows], f.knowledge[rows], 0.3, agg[reg],
                                           infra[reg], 0.05, cap)
     va = production.value_added(emp, prod)
-    wage = production.wage_per_worker(prod, emp, w, sub, S, 0.5)
-    rd = f.rd_intensity[rows] * 1.1 * np.where(
-        (f.listed_month[rows] >= 0) & (month - f.listed_month[rows] >= 12), 1.17, 1.0)
-    net_worth = f.net_worth[rows] + production.monthly_profit(
-        va, emp, wage[sub], rd * (va / va_ratio[sub]) * (1 - 0.25))
+    wage = production.sector_wage(np.bincount(sub, w * emp * prod, S), np.bincount(sub, w * emp, S),
+                                  0.5)
+    rd = np.array([production.rd_response(x, 1.1, listed, month, 1.17)
+                   for x, listed in zip(f.rd_intensity[rows], f.listed_month[rows])])
+    net_worth = f.net_worth[rows] + np.array([
+        production.firm_profit(*args, 1 - 0.25)
+        for args in zip(va, emp, wage[sub], rd * (va / va_ratio[sub]))])
 
     w_va, loss, rd_now, rd_share, chip = (np.empty(n) for _ in range(5))
     jobs, output, va_sub = np.zeros(S), np.zeros(S), np.zeros(S)
@@ -110,7 +119,7 @@ def test_production_and_profit_rows_equal_the_reference_forms(table, rng):
     assert np.sum(chip[:c]) == np.sum((w * rd * (va / va_ratio[sub]))[chip_makers])
 
 
-def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
+def test_learning_and_growth_rows_equal_the_equations_firm_by_firm(table, rng):
     f, rows = table, table.rows
     n = len(rows)
     sub, reg = f.subsector[rows], f.region[rows]
@@ -118,7 +127,11 @@ def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
     tech, know, rd_share = f.technology[rows], f.knowledge[rows], rng.uniform(0, 0.5, n)
     # best practice and imitation (same random draws)
     best = innovation.best_practice_rows(rows, f.technology, f.weight, cell, R * S)
-    ref_best = innovation.best_practice(tech, f.weight[rows], cell, R * S)
+    w = f.weight[rows]
+    mean = np.bincount(cell, w * tech, R * S) / np.maximum(np.bincount(cell, w, R * S), 1e-300)
+    w_better = np.where(tech >= mean[cell], w, 0.0)
+    ref_best = (np.bincount(cell, w_better * tech, R * S)
+                / np.maximum(np.bincount(cell, w_better, R * S), 1e-300))
     assert np.allclose(best, ref_best, rtol=1e-12, atol=0) and (best > 0).any()
     success = np.random.default_rng(1).random(n) < innovation.success_probability(rd_share, 3.0)
     innovation.imitate_rows(np.random.default_rng(1), f.technology, rows, best, cell, rd_share,
@@ -127,10 +140,11 @@ def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
     assert np.array_equal(f.technology[rows], expected) and success.any()
     # knowledge
     pool, gamma = rng.uniform(0.2, 1.0, R * S), rng.uniform(0, 0.3, n)
-    gain = spillover.knowledge_gain(know, pool[cell], gamma, 0.02, 1.1, 0.6, 0.01)
+    domestic = 0.02 * gamma * np.maximum(0.0, pool[cell] - know)
+    foreign = 0.01 * gamma * 0.6 * np.maximum(0.0, 1.1 - know)
     spillover.knowledge_rows(rows, f.knowledge, cell, pool, gamma, 0.02, 1.1, 0.6, 0.01,
                              rd_share, 0.01)
-    assert np.array_equal(f.knowledge[rows], know + (gain + 0.01 * rd_share * know))
+    assert np.array_equal(f.knowledge[rows], know + (domestic + foreign + 0.01 * rd_share * know))
     # selection and trend
     jobs = f.weight[rows] * f.employment[rows]
     mean = (np.bincount(sub, jobs * f.productivity[rows], S)
@@ -138,7 +152,7 @@ def test_learning_and_growth_rows_equal_the_reference_forms(table, rng):
     trend = rng.uniform(0, 0.01, 4)
     growth, size = np.empty(n), np.empty(n)
     innovation.growth_rows(rows, f.columns, mean, trend, 0.005, growth, size)
-    ref = innovation.replicator_growth(f.productivity[rows], jobs, sub, S, 0.005)
+    ref = 0.005 * (f.productivity[rows] / np.maximum(mean[sub], 1e-300) - 1.0)
     ref += trend[f.sector[rows]]
     assert np.array_equal(growth, ref) and np.array_equal(size, f.employment[rows])
 

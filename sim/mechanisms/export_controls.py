@@ -63,22 +63,23 @@ def learning_index(cumulative_rd, cumulative_rd_2020, elasticity):
     return (np.maximum(cumulative_rd, cumulative_rd_2020) / cumulative_rd_2020) ** (-elasticity)
 
 
-def supply_step(dependence, domestic, availability, inventory, target, restock_rate):
-    """One month of chip supply for every firm.
-
-    dependence, domestic: (n, tiers) for each firm's sub-sector; availability: (n, tiers);
-    inventory: (n, tiers) in months of critical use. Returns (usable share, new inventory).
-    """
-    supply = domestic + (1.0 - domestic) * availability
-    shortfall = np.where(dependence > 0, 1.0 - supply, 0.0)
-    draw = np.minimum(inventory, shortfall)
+@njit(cache=True)
+def stock_draw(stock, shortfall, supply, target, restock):
+    """One tier's month for one firm: the stockpile (months of critical use) covers what it
+    can of the shortfall; then it restocks towards the target at rate `restock`, which is 0
+    while the tier is short (imports beyond current use are what restocking needs).
+    Returns (usable share of needs, new stock)."""
+    draw = min(stock, shortfall)
     usable = supply + draw
-    inventory = inventory - draw
-    # Restock only what imports beyond current use allow: nothing while a tier is short.
-    unrestricted = shortfall <= 1e-12
-    inventory = np.where(unrestricted, inventory + restock_rate * np.maximum(target - inventory, 0),
-                         inventory)
-    return np.minimum(usable, 1.0), inventory
+    stock = stock - draw
+    stock = stock + max(target - stock, 0.0) * restock  # + 0.0 while short
+    return min(usable, 1.0), stock
+
+
+@njit(cache=True)
+def tier_cap(dependence, usable):
+    """Share of output a tier allows: 1 - dep * (1 - usable); the firm's cap is the minimum."""
+    return 1.0 - dependence * (1.0 - usable)
 
 
 def supply_by_group(dependence, domestic, availability, listed_share, restock_rate, target,
@@ -87,8 +88,7 @@ def supply_by_group(dependence, domestic, availability, listed_share, restock_ra
 
     Supply, shortfall and the restock switch depend only on a firm's sub-sector and Entity-List
     status, so they are computed once per (status, sub-sector) as (2S, tiers) tables; only the
-    stockpile is the firm's own. Element by element the same arithmetic as supply_step followed
-    by output_cap (tests/test_performance_smoke.py checks that bit for bit).
+    stockpile is the firm's own (stock_draw, tier_cap).
 
     dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; subsector,
     listed_month, output_cap: table columns; inventory: the (tiers, capacity) tier-major
@@ -115,20 +115,11 @@ def _supply_rows(rows, subsector, listed_month, month, n_sub, supply, shortfall,
             g += n_sub
         cap = 1.0
         for t in range(dep.shape[1]):
-            stock = inventory[t, r]
-            draw = min(stock, shortfall[g, t])
-            usable = supply[g, t] + draw
-            stock = stock - draw
-            stock = stock + max(target - stock, 0.0) * restock[g, t]  # + 0.0 while short
+            usable, stock = stock_draw(inventory[t, r], shortfall[g, t], supply[g, t], target,
+                                       restock[g, t])
             inventory[t, r] = stock
-            usable = min(usable, 1.0)
-            cap = min(cap, 1.0 - dep[g, t] * (1.0 - usable))
+            cap = min(cap, tier_cap(dep[g, t], usable))
         output_cap[r] = cap
-
-
-def output_cap(dependence, usable):
-    """Share of output the scarcest tier allows: min over tiers of 1 - dep * (1 - usable)."""
-    return np.min(1.0 - dependence * (1.0 - usable), axis=1)
 
 
 def self_sufficiency(dependence, domestic, output):

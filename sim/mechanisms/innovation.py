@@ -23,14 +23,9 @@ def success_probability(rd_share, zeta):
     return 1.0 - np.exp(-zeta * np.asarray(rd_share, float))
 
 
-def innovate(rng, technology, rd_share, zeta, low, high, a, b):
-    """Returns (new technology, innovated mask)."""
-    new = technology.copy()
-    return new, innovate_rows(rng, new, np.arange(len(new)), rd_share, zeta, low, high, a, b)
-
-
 def innovate_rows(rng, technology, rows, rd_share, zeta, low, high, a, b):
-    """innovate() for the firms at `rows` of a technology column, in place; returns the
+    """Innovation for the firms at `rows` of a technology column, in place: success with
+    probability 1 - exp(-zeta rd), a Beta jump on [low, high] adopted if positive; returns the
     innovated mask. Only the few firms whose R&D succeeds this month (a few percent) draw a
     productivity jump: Beta draws are slow."""
     n = len(rows)
@@ -42,20 +37,11 @@ def innovate_rows(rng, technology, rows, rd_share, zeta, low, high, a, b):
     return improved
 
 
-def best_practice(technology, weight, cell, n_cells):
-    """Best practice by cell: the weight-averaged technology of the firms at or above their
-    cell's weighted mean (0 for an empty cell)."""
-    mean = (np.bincount(cell, weight * technology, n_cells)
-            / np.maximum(np.bincount(cell, weight, n_cells), 1e-300))
-    better = technology >= mean[cell]
-    w = np.where(better, weight, 0.0)
-    return np.bincount(cell, w * technology, n_cells) / np.maximum(np.bincount(cell, w, n_cells),
-                                                                  1e-300)
-
-
 @njit(cache=True)
 def best_practice_rows(rows, technology, weight, cell, n_cells):
-    """best_practice() for the firms at `rows` (cell[i] is row i's cell), in two passes."""
+    """Best practice by cell for the firms at `rows` (cell[i] is row i's cell): the
+    weight-averaged technology of the firms at or above their cell's weighted mean (0 for an
+    empty cell), in two passes."""
     w_sum, wa_sum = np.zeros(n_cells), np.zeros(n_cells)
     for i in range(len(rows)):
         r = rows[i]
@@ -72,17 +58,9 @@ def best_practice_rows(rows, technology, weight, cell, n_cells):
     return wa_sum / np.maximum(w_sum, 1e-300)
 
 
-def imitate(rng, technology, best_in_cell, rd_share, zeta_im, share):
-    new = technology.copy()
-    n = len(new)
-    cells = np.arange(n)  # each firm its own "cell" whose best practice is best_in_cell[i]
-    success = imitate_rows(rng, new, cells, np.asarray(best_in_cell, float), cells, rd_share,
-                           zeta_im, share)
-    return new, success
-
-
 def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share):
-    """imitate() for the firms at `rows` (best practice best[cell[i]]), in place."""
+    """Imitation (`imitated`) for the firms at `rows` whose draw succeeds, best practice
+    best[cell[i]], in place; returns the success mask."""
     success = rng.random(len(rows)) < success_probability(rd_share, zeta_im)
     _close_gap(rows, success, best, cell, share, technology)
     return success
@@ -100,15 +78,6 @@ def _close_gap(rows, success, best, cell, share, technology):
         if success[i]:
             r = rows[i]
             technology[r] = imitated(technology[r], best[cell[i]], share)
-
-
-def replicator_growth(competitiveness, employment_weight, group, n_groups, chi):
-    """Monthly log growth chi * (c_i / cbar_g - 1), cbar the employment-weighted group mean.
-    Employment-weighted, the terms sum to zero in each group: selection reallocates."""
-    num = np.bincount(group, weights=employment_weight * competitiveness, minlength=n_groups)
-    den = np.bincount(group, weights=employment_weight, minlength=n_groups)
-    mean = num / np.maximum(den, 1e-300)
-    return chi * (competitiveness / np.maximum(mean[group], 1e-300) - 1.0)
 
 
 def yearly_shock_variance(rng, n, lumpy=True):
@@ -131,7 +100,9 @@ def size_scaled_shocks(rng, size, reference_size, sd, beta, variance=1.0):
 
 @njit(cache=True)
 def selection_growth(productivity, mean_productivity, chi):
-    """Replicator dynamics: monthly log growth chi * (c / cbar - 1)."""
+    """Replicator dynamics: monthly log growth chi * (c / cbar - 1), cbar the sub-sector's
+    employment-weighted mean. Employment-weighted, the terms sum to zero in each sub-sector:
+    selection reallocates."""
     return chi * (productivity / max(mean_productivity, 1e-300) - 1.0)
 
 

@@ -21,31 +21,6 @@ from sim.mechanisms.base import Column, Mechanism, Reporter
 THOUSAND_YUAN_YEAR_TO_BN_MONTH = 1e-6 / 12
 
 
-def labour_productivity(technology, knowledge, theta, agglomeration, infrastructure, phi,
-                        capacity):
-    """Value added per worker (thousand yuan/year) = A * K^theta * G * I^phi * c."""
-    return technology * knowledge**theta * agglomeration * infrastructure**phi * capacity
-
-
-def value_added(employment, productivity):
-    """Monthly value added per real firm, bn yuan."""
-    return employment * productivity * THOUSAND_YUAN_YEAR_TO_BN_MONTH
-
-
-def wage_per_worker(productivity, employment, weight, group, n_groups, wage_share):
-    """Wage (thousand yuan/year) in each group (sub-sector): the labour share of the group's
-    average value added per worker. Firms pay it whatever their own output, so a firm whose
-    output is cut by a chip shortage makes losses."""
-    jobs = np.bincount(group, weights=weight * employment, minlength=n_groups)
-    output = np.bincount(group, weights=weight * employment * productivity, minlength=n_groups)
-    return wage_share * output / np.maximum(jobs, 1e-12)
-
-
-def monthly_profit(va, employment, wage, rd_cost):
-    """Operating profit per real firm, bn yuan/month: VA - wage bill - net R&D cost."""
-    return va - employment * wage * THOUSAND_YUAN_YEAR_TO_BN_MONTH - rd_cost
-
-
 # ---------------------------------------------------------------------------------------------
 # Each equation once, as a scalar function that the compiled passes below, the tests and the
 # conventional-Mesa reference (benchmarks/reference.py) all call. Powers stay with numpy
@@ -53,13 +28,29 @@ def monthly_profit(va, employment, wage, rd_cost):
 
 @njit(cache=True)
 def firm_productivity(technology, k_theta, agglomeration, infra_phi, cap):
-    """A * K^theta * G * I^phi * c, with K^theta and I^phi given."""
+    """Value added per worker (thousand yuan/year) A * K^theta * G * I^phi * c, with K^theta
+    and I^phi given."""
     return technology * k_theta * agglomeration * infra_phi * cap
 
 
+def labour_productivity(technology, knowledge, theta, agglomeration, infrastructure, phi,
+                        capacity):
+    """firm_productivity from K and I (arrays or numbers)."""
+    return firm_productivity(technology, np.power(knowledge, theta), agglomeration,
+                             np.power(infrastructure, phi), capacity)
+
+
 @njit(cache=True)
-def firm_value_added(employment, productivity):
+def value_added(employment, productivity):
+    """Monthly value added per real firm, bn yuan."""
     return employment * productivity * THOUSAND_YUAN_YEAR_TO_BN_MONTH
+
+
+def sector_wage(output, jobs, wage_share):
+    """Wage (thousand yuan/year) in each sub-sector: the labour share of its average value
+    added per worker (output = jobs x productivity). Firms pay it whatever their own output,
+    so a firm whose output is cut by a chip shortage makes losses."""
+    return wage_share * output / np.maximum(jobs, 1e-12)
 
 
 @njit(cache=True)
@@ -72,7 +63,8 @@ def rd_response(rd_intensity, rd_policy, listed_month, month, listed_factor):
 
 @njit(cache=True)
 def firm_profit(value_added, employment, wage, rd_gross, net_share):
-    """monthly_profit with the firm's R&D cost net of the subsidy (net_share of gross)."""
+    """Operating profit per real firm, bn yuan/month: VA - wage bill - R&D cost net of the
+    subsidy (net_share of the gross)."""
     return value_added - employment * wage * THOUSAND_YUAN_YEAR_TO_BN_MONTH - rd_gross * net_share
 
 
@@ -88,7 +80,7 @@ def produce_rows(rows, firms, k_theta, agglomeration, infra_phi, w_va, loss, sum
         reg, s, cap = firms.region[r], firms.subsector[r], firms.output_cap[r]
         prod = firm_productivity(firms.technology[r], k_theta[i], agglomeration[reg],
                                  infra_phi[reg], cap)
-        va = firm_value_added(firms.employment[r], prod)
+        va = value_added(firms.employment[r], prod)
         firms.productivity[r] = prod
         firms.value_added[r] = va
         w_va[i] = firms.weight[r] * va
@@ -203,7 +195,7 @@ class Production(Mechanism):
         # direct loss: what chip caps take from this month's output, all else equal
         model.direct_loss_bn_yuan = float(np.sum(loss[:capped]))
         month.jobs_by_sub = sums.jobs
-        wage = p.production.wage_share * sums.output / np.maximum(sums.jobs, 1e-12)
+        wage = sector_wage(sums.output, sums.jobs, p.production.wage_share)
         month.mean_productivity = sums.output / np.maximum(sums.jobs, 1e-300)
         month.rd_now, month.rd_share, chip_rd_now = np.empty(n), np.empty(n), np.empty(n)
         chip_makers = profit_rows(month.rows, f.columns, month.index, model.rd, model.va_ratio,

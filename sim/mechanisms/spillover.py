@@ -46,16 +46,11 @@ def knowledge_pool(mass, mean_knowledge, w_region, h_sector):
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def knowledge_gain(knowledge, pool, gamma, strength, frontier, openness, foreign_strength):
-    domestic = strength * gamma * np.maximum(0.0, pool - knowledge)
-    foreign = foreign_strength * gamma * openness * np.maximum(0.0, frontier - knowledge)
-    return domestic + foreign
-
-
 @njit(cache=True)
 def knowledge_next(k, pool, gamma, strength, frontier, openness, foreign_strength, rd_share,
                    from_rd):
-    """K + knowledge_gain + own R&D (from_rd x rd_share x K), for one firm."""
+    """One firm's knowledge after the month: K + the domestic and foreign spillover gains
+    (module docstring) + own R&D (from_rd x rd_share x K)."""
     domestic = strength * gamma * max(0.0, pool - k)
     foreign = foreign_strength * gamma * openness * max(0.0, frontier - k)
     return k + (domestic + foreign + from_rd * rd_share * k)
