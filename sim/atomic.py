@@ -1,4 +1,5 @@
-"""Publishing an output directory whole: write it under a temporary sibling name, then rename.
+"""Publishing an output directory or file whole: write it under a temporary sibling name, then
+rename. Every command that replaces what it wrote goes through here.
 
     with atomic.staged_directory(out, "clustersim run", RUN_FILES, overwrite) as tmp:
         ...write files into tmp...
@@ -204,26 +205,40 @@ def as_machine_fault(exc: OSError, doing: str) -> MachineFault:
     return MachineFault(exc.errno, f"{doing} {where}: {exc.strerror or exc}; nothing was published")
 
 
-@contextlib.contextmanager
-def staged_directory(out: Path, command: str, files: frozenset[str], overwrite: bool = False,
-                     option: str = "--out", say=None):
-    """Yield a fresh temporary directory beside `out`, published as `out` when the block ends
-    without an exception (see the module docstring for the rules)."""
-    path = check_target(out, command, files, overwrite, option)
+def _open_stage(path: Path, command: str, say=None) -> tuple[Path, list[Path]]:
+    """Create the temporary directory beside `path`, MARKER first; returns it and the parent
+    directories created for it. On an OSError nothing of it is left."""
     created: list[Path] = []
     tmp = temp_name(path)
     try:
         created = _make_parents(path)
         sweep_stale(path.parent, say)
         tmp.mkdir()
-        (tmp / MARKER).write_text(json.dumps({"pid": os.getpid(), "output_of": command}) + "\n",
-                                  encoding="utf-8")
+        mark = json.dumps({"pid": os.getpid(), "output_of": command})
+        (tmp / MARKER).write_text(mark + "\n", encoding="utf-8")
+    except OSError:
+        _discard(tmp, created)
+        raise
+    return tmp, created
+
+
+def _discard(tmp: Path, created: list[Path]) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
+    _remove_empty(created)
+
+
+@contextlib.contextmanager
+def staged_directory(out: Path, command: str, files: frozenset[str], overwrite: bool = False,
+                     option: str = "--out", say=None):
+    """Yield a fresh temporary directory beside `out`, published as `out` when the block ends
+    without an exception (see the module docstring for the rules)."""
+    path = check_target(out, command, files, overwrite, option)
+    try:
+        tmp, created = _open_stage(path, command, say)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
         if exc.errno in MACHINE_ERRNOS - {errno.EROFS}:
             raise as_machine_fault(exc, "cannot create") from exc
-        raise UsageError(f"{option} {out}: cannot create {exc.filename or tmp}: "
+        raise UsageError(f"{option} {out}: cannot create {exc.filename or temp_name(path)}: "
                          f"{exc.strerror or exc}; nothing was written") from exc
     try:
         try:
@@ -239,9 +254,50 @@ def staged_directory(out: Path, command: str, files: frozenset[str], overwrite: 
         except OSError as exc:
             raise as_machine_fault(exc, "cannot publish") from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
+        _discard(tmp, created)
         raise
+
+
+@contextlib.contextmanager
+def replaced_directory(path: Path, command: str, say=None):
+    """Yield a fresh temporary directory beside `path`, published as `path` (replacing what was
+    there, whole) when the block ends without an exception; on any exception only the
+    temporary directory goes. For a directory the command owns by its place (a sweep's
+    report/, validate-model's figures after its check); a user's --out goes through
+    staged_directory. OSErrors propagate, for the caller to word."""
+    path = Path(os.path.abspath(path))
+    tmp, created = _open_stage(path, command, say)
+    try:
+        yield tmp
+        (tmp / MARKER).unlink()
+        _publish(tmp, path)
+    except BaseException:
+        _discard(tmp, created)
+        raise
+
+
+@contextlib.contextmanager
+def staged_file(path: Path, mode: str = "w"):
+    """Yield a file open on a temporary name beside `path`; when the block ends without an
+    exception it is flushed to disk and renamed to `path`, so a reader sees the old file or
+    the new one, whole. On any exception the temporary file goes and `path` is as it was."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())  # the rename must not outlive the data on a power cut
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace the text file `path` whole (staged_file)."""
+    with staged_file(path) as fh:
+        fh.write(text)
 
 
 def _remove_empty(dirs: list[Path]) -> None:

@@ -10,8 +10,7 @@ import pytest
 from sim.calibration import fit as fitmod
 from sim.calibration.moments import MOMENTS, MomentRecorder
 from sim.cli import main
-from sim.model import ClusterModel
-from sim.runner import run_replicate
+from sim.runner import build_model, run_replicate
 from sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +71,7 @@ def test_bad_free_option_and_cli_exit_status(tmp_path, capsys):
 
 def test_moments_agree_with_the_run_outputs(baseline):
     """The recorder's moments and the output contract are computed independently."""
-    model = ClusterModel(baseline, seed=3, firms=1500)
+    model = build_model(baseline, seed=3, firms=1500)
     rec = MomentRecorder(model)
     model.observers.append(rec)
     model.run()

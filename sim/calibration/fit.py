@@ -17,6 +17,7 @@ fit is never worse than where it started. Targets and free parameters come from 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,11 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.moments import MOMENTS, MomentRecorder
+from sim.inputs import csv_rows, load_inputs, number_problem
 from sim.parameters import BY_KEY
-from sim.scenario import SECTOR_CODES, Scenario, ScenarioError
+from sim.runner import build_model
+from sim.scenario import (MAX_TABLE_BYTES, SECTOR_CODES, Scenario, ScenarioError,
+                          read_text_file, suggest)
 
 TARGET_COLUMNS = ("type", "name", "value", "low", "high", "sd", "grade", "source", "note")
 
@@ -64,8 +68,6 @@ def _param_for(key: str):
 def check_free(free: Free, file, line, column="name") -> Free:
     p = _param_for(free.key)
     if p is None:
-        from sim.scenario import suggest
-
         raise ScenarioError(file, line, free.key, "not a numeric parameter that can be fitted"
                             + suggest(free.key))
     if not free.low < free.high:
@@ -79,9 +81,6 @@ def check_free(free: Free, file, line, column="name") -> Free:
 
 def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
     """Read a targets file; every problem names the file, line and column or key."""
-    from sim.inputs import csv_rows, number_problem
-    from sim.scenario import MAX_TABLE_BYTES, read_text_file
-
     path = Path(path)
     header, rows = csv_rows(path, read_text_file(path, MAX_TABLE_BYTES))
     missing = [c for c in ("type", "name", "value", "low", "high", "sd") if c not in header]
@@ -89,8 +88,6 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
         raise ScenarioError(path, 1, None, "missing columns: " + ", ".join(missing))
     for column in header:
         if column not in TARGET_COLUMNS:
-            import difflib
-
             near = difflib.get_close_matches(column, TARGET_COLUMNS, n=1)
             raise ScenarioError(path, 1, column, "unknown column" +
                                 (f"; did you mean '{near[0]}'?" if near else
@@ -121,8 +118,6 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
         first[kind, name] = i
         if kind == "target":
             if name not in MOMENTS:
-                import difflib
-
                 near = difflib.get_close_matches(name, MOMENTS, n=1)
                 raise ScenarioError(path, i, name, "unknown moment" +
                                     (f"; did you mean '{near[0]}'?" if near else
@@ -143,8 +138,6 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
 
 def parse_free(items: list[str]) -> list[Free]:
     """`--free key=min:max` options."""
-    from sim.inputs import number_problem
-
     out = []
     for item in items:
         key, sep, rng = item.partition("=")
@@ -168,13 +161,10 @@ def with_values(config: Scenario, values: dict[str, float]) -> Scenario:
 
 def simulate(config: Scenario, seeds, firms: int, names: list[str], inputs=None) -> np.ndarray:
     """Moments (seeds x targets) of the scenario."""
-    from sim.inputs import load_inputs
-    from sim.model import ClusterModel
-
     inputs = inputs if inputs is not None else load_inputs(config)
     out = np.empty((len(seeds), len(names)))
     for i, seed in enumerate(seeds):
-        model = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+        model = build_model(config, seed=seed, firms=firms, inputs=inputs)
         rec = MomentRecorder(model)
         model.observers.append(rec)
         model.run()
@@ -225,8 +215,7 @@ class FitResult:
 
 def fit(config: Scenario, targets: list[Target], frees: list[Free], seeds: list[int],
         firms: int, budget: int, search_seed: int = 0, progress=None) -> FitResult:
-    import optuna
-    from sim.inputs import load_inputs
+    import optuna  # heavy: only `calibrate` searches
 
     if not frees:
         raise ScenarioError(config.path, None, None, "no free parameters: add `free` rows to the "

@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.atomic import staged_file
 from sim.errors import MachineFault
 
 if TYPE_CHECKING:  # the store reads an experiment's columns; it never loads one
@@ -63,19 +64,14 @@ def fault(path: Path, exc: OSError) -> MachineFault:
 
 @contextmanager
 def _atomic(path: Path, mode: str):
-    """Write to a temporary name, flush to disk, rename; on failure leave only `path` as it was."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """atomic.staged_file, with a failed write worded as a MachineFault naming `path`."""
     try:
-        with open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as fh:
+        with staged_file(path, mode) as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())  # the rename must not outlive the data on a power cut
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, MachineFault):
-            raise fault(path, exc) from None
-        raise
+    except OSError as exc:
+        if isinstance(exc, MachineFault):
+            raise
+        raise fault(path, exc) from None
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

@@ -4,15 +4,18 @@ docs/validation.md with figures in docs/figures/validation/."""
 from __future__ import annotations
 
 import shlex
+import sys
 import time
 from pathlib import Path
 
+from sim.cli import check_option
+from sim.runner import replicate_seeds
+from sim.scenario import load_scenario
+from sim.validation import docs
+
 
 def cmd_validate_model(args) -> int:
-    from sim.cli import check_option
-    from sim.runner import replicate_seeds
-    from sim.scenario import load_scenario
-    from sim.validation import report
+    from sim.validation import report  # heavy (scipy.stats, ~0.4 s): kept out of every start
 
     check_option("--replicates", args.replicates, minimum=2,
                  why="uncertainty across replicates")
@@ -29,6 +32,7 @@ def cmd_validate_model(args) -> int:
     seeds = replicate_seeds(config, args.replicates, args.seed)
     out = Path(args.out)
     figs = Path(args.figures) if args.figures else out.parent / "figures" / "validation"
+    report.check_targets(out, figs)  # before minutes of runs
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"validate-model: {msg}"))
     t0 = time.perf_counter()
     res = report.run(config, counterfactual, firms, seeds, progress=say)
@@ -40,8 +44,6 @@ def cmd_validate_model(args) -> int:
 
 
 def register(subparsers) -> None:
-    from sim.validation import docs
-
     docs.register(subparsers)
     p = subparsers.add_parser("validate-model",
                               help="check stylised facts and mechanisms; write docs/validation.md")
@@ -60,8 +62,6 @@ def register(subparsers) -> None:
 
 def _with_argv(func):
     """Keep the arguments as typed (minus output paths) for the report's provenance line."""
-    import sys
-
     def run(args):
         argv = sys.argv[2:] if len(sys.argv) > 1 and sys.argv[1] == "validate-model" else []
         keep, skip = [], False

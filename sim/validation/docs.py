@@ -8,10 +8,10 @@ between `<!-- BEGIN PARAMETERS section -->` and `<!-- END PARAMETERS section -->
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
+from sim import atomic
 from sim.parameters import PARAMETERS, SECTIONS
 
 BLOCK = re.compile(r"(<!-- BEGIN PARAMETERS (?P<sections>[\w ,]+) -->\n)(?P<body>.*?)"
@@ -96,12 +96,6 @@ def documented_keys(text: str) -> set[str]:
             if not k.endswith((".csv", ".py", ".md", ".yaml", ".png"))}  # file names
 
 
-def write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def cmd_docs(args) -> int:
     docs = Path(args.docs)
     params_path, odd_path = docs / "parameters.md", docs / "ODD.md"
@@ -115,7 +109,7 @@ def cmd_docs(args) -> int:
             print(f"stale: {p} (run `clustersim docs`)")
         return 1 if stale else 0
     for p in stale:
-        write_text(p, wanted[p])
+        atomic.write_text(p, wanted[p])
         print(f"wrote {p}")
     return 0
 

@@ -17,6 +17,7 @@ from sim.inputs import load_inputs
 from sim.mechanisms import spillover
 from sim.model import ClusterModel
 from sim.outputs import Recorder, annual_from_national
+from sim.runner import build_model
 
 
 class LossRecorder:
@@ -66,7 +67,7 @@ def run_replicates(config, seeds, firms=None, snapshots=True) -> Replicates:
     inputs = load_inputs(config)
     nat, fr, loss = [], [], []
     for r, seed in enumerate(seeds):
-        model = ClusterModel(config, seed=seed, firms=firms, inputs=inputs)
+        model = build_model(config, seed=seed, firms=firms, inputs=inputs)
         rec, lrec = Recorder(r, snapshots), LossRecorder(model)
         model.observers += [rec, lrec]
         model.run()
@@ -138,10 +139,10 @@ def spillover_decay(config, seed, firms=None, source=None, factor=1.5) -> dict:
     an unchanged twin with the same seed. A firm elsewhere gains s*gamma_i*dP from the change
     of its reachable pool P, so dK_i / (s*gamma_i) measures how much of the shock reaches it.
     The decay length is fitted by OLS of the log of its cluster median on distance."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # heavy (~1 s): only validate-model and calibrate fit OLS
 
     inputs = load_inputs(config)
-    twins = [ClusterModel(config, seed=seed, firms=firms, inputs=inputs) for _ in range(2)]
+    twins = [build_model(config, seed=seed, firms=firms, inputs=inputs) for _ in range(2)]
     a, b = twins
     regions = list(a.region_ids)
     if source is None:  # the most knowledge-intensive cluster: highest R&D / GDP

@@ -8,15 +8,17 @@ Markdown and the same PNG bytes (no time stamps; matplotlib's Software tag dropp
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim import atomic
+from sim.errors import UsageError
 from sim.inputs import load_inputs
 from sim.outputs import package_versions
+from sim.runner import build_model
 from sim.scenario import Scenario
 from sim.validation import experiments as ex
 from sim.validation import stylised as st
@@ -24,6 +26,7 @@ from sim.validation import stylised as st
 # Reference values (sources in the report and in /work/shared/data/figures_to_2020.csv)
 TAIL_RANGE = (1.0, 1.5)      # Chinese firms (Heinrich & Dai 2016); Axtell 2001: 1.06 (US)
 BETA_RANGE = (0.15, 0.20)    # Stanley et al. 1996 (0.15-0.2); Stanley group summary 0.14-0.2
+FIGURE_SUFFIX = ".png"       # the only files validate-model writes into its figure folder
 
 
 @dataclass
@@ -86,8 +89,7 @@ def run(config: Scenario, counterfactual: Scenario, firms: int, seeds: list[int]
             if arm is base and year == last:
                 res.premium_data = p["data"]
     res.premium = pd.DataFrame(rows)
-    from sim.model import ClusterModel
-    m0 = ClusterModel(config, seed=seeds[0], firms=firms, inputs=inputs)
+    m0 = build_model(config, seed=seeds[0], firms=firms, inputs=inputs)
     res.local_elasticity = ex.congestion_slope(config, m0)
 
     progress("spillover decay: one month, twin models")
@@ -107,7 +109,7 @@ def run(config: Scenario, counterfactual: Scenario, firms: int, seeds: list[int]
 # --------------------------------------------------------------------------- figures
 
 def _figures(res: Results, out: Path) -> dict[str, str]:
-    import matplotlib
+    import matplotlib  # heavy, with scipy.stats: only the figures need them
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -117,7 +119,7 @@ def _figures(res: Results, out: Path) -> dict[str, str]:
 
     def save(fig, name):
         fig.tight_layout()
-        fig.savefig(out / f"{name}.png", dpi=110, metadata={"Software": None})
+        fig.savefig(out / f"{name}{FIGURE_SUFFIX}", dpi=110, metadata={"Software": None})
         plt.close(fig)
         files[name] = f"figures/validation/{name}.png"
 
@@ -455,29 +457,32 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def check_targets(md_path: Path, fig_dir: Path) -> None:
+    """Refuse, before any run, to replace what validate-model did not write: the report is a file
+    (or new), the figure folder a real folder holding nothing but PNG figures (or new)."""
+    md_path, fig_dir = Path(md_path), Path(fig_dir)
+    if md_path.is_dir():
+        raise UsageError(f"--out {md_path}: is a directory; name the report file, e.g. "
+                         "docs/validation.md")
+    if fig_dir.is_symlink() or (fig_dir.exists() and not fig_dir.is_dir()):
+        raise UsageError(f"--figures {fig_dir}: is not a directory (or is a symbolic link); "
+                         "nothing was written")
+    if fig_dir.is_dir():
+        strangers = sorted(p.name for p in fig_dir.iterdir()
+                           if p.suffix != FIGURE_SUFFIX or not p.is_file())
+        if strangers:
+            raise UsageError(f"--figures {fig_dir}: holds {', '.join(strangers[:5])}, which "
+                             "validate-model does not write; it is left as it is: name "
+                             "another folder")
+
+
 def write(res: Results, md_path: Path, fig_dir: Path, command: str) -> None:
-    """Figures into a temporary sibling directory renamed into place, then the Markdown through a
-    temporary file: a failure leaves the previous report whole."""
+    """Figures into a staged folder that replaces `fig_dir` whole, then the Markdown through a
+    staged file: a failure leaves the previous report whole."""
     fig_dir = Path(fig_dir)
-    fig_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fig_dir.with_name(f".{fig_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with atomic.replaced_directory(fig_dir, "clustersim validate-model") as tmp:
         files = _figures(res, tmp)
         rel = os.path.relpath(fig_dir, Path(md_path).parent)
-        files = {k: f"{rel}/{k}.png" for k in files}
+        files = {k: f"{rel}/{k}{FIGURE_SUFFIX}" for k in files}
         text = markdown(res, files, command)
-        if fig_dir.exists():
-            old = fig_dir.with_name(f".{fig_dir.name}.old-{os.getpid()}")
-            fig_dir.rename(old)
-            tmp.rename(fig_dir)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(fig_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    md_tmp = Path(md_path).with_name(f".{Path(md_path).name}.tmp-{os.getpid()}")
-    md_tmp.write_text(text, encoding="utf-8")
-    os.replace(md_tmp, md_path)
+    atomic.write_text(Path(md_path), text)
