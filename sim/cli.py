@@ -21,8 +21,16 @@ import threading
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
+# modules, not their functions, so that replacing sim.scenario.load_scenario or
+# sim.runner.run_scenario (as tests do) reaches the commands
+from sim import atomic, outputs, runner, scenario
+from sim.atomic import MACHINE_ERRNOS
 from sim.errors import MachineFault, NumericalError, UsageError
-from sim.scenario import ScenarioError
+from sim.inputs import load_inputs
+from sim.parameters import BY_KEY, PARAMETERS
+from sim.scenario import ScenarioError, month_index, parse_set
 
 # the status of a command stopped by a signal: 128 + its number, as a shell reports it
 SIGNAL_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -55,7 +63,6 @@ def check_option(option: str, value: int | None, param: str | None = None,
         return
     low, high = minimum, None
     if param is not None:
-        from sim.parameters import BY_KEY
         low = BY_KEY[param].min if low is None else low
         high = BY_KEY[param].max
     if (low is not None and value < low) or (high is not None and value > high):
@@ -69,8 +76,6 @@ def check_option(option: str, value: int | None, param: str | None = None,
 def run_options_tag(overrides: list[str], **options) -> str:
     """8 hex digits that tell apart runs of one scenario with different --set and options
     (the same ones give the same tag on any machine)."""
-    from sim.scenario import parse_set
-
     sets = dict(parse_set(item) for item in overrides)  # last --set of a key wins
     given = {k: v for k, v in options.items() if v is not None}
     text = json.dumps({"set": sorted(sets.items()), **given}, sort_keys=True, default=str)
@@ -86,22 +91,15 @@ def default_run_dir(config, args) -> Path:
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
-
-    from sim import atomic, outputs
-    from sim.runner import replicate_seeds, run_scenario
-    from sim.scenario import load_scenario, month_index
-
     check_option("--seed", args.seed, "run.seed")
     check_option("--replicates", args.replicates, "run.replicates")
     check_option("--firms", args.firms, "run.firms")
-    config = load_scenario(args.scenario, args.overrides)
+    config = scenario.load_scenario(args.scenario, args.overrides)
     if args.firms is not None:
         config.set("run.firms", args.firms)
     config.validate()
-    from sim.inputs import load_inputs
     load_inputs(config)  # unknown regions/firms and missing files fail before any output exists
-    seeds = replicate_seeds(config, args.replicates, args.seed)
+    seeds = runner.replicate_seeds(config, args.replicates, args.seed)
     check_option("--seed", seeds[-1], "run.seed", why="the last replicate's seed, seed + "
                  "replicates - 1, must be a valid seed too")
     out = Path(args.out) if args.out else default_run_dir(config, args)
@@ -111,8 +109,9 @@ def cmd_run(args) -> int:
                                  args.overwrite) as staging:
         with tqdm(total=steps, desc=f"{config.name} x{len(seeds)}", unit="month",
                   disable=args.quiet, leave=False) as bar:
-            result = run_scenario(config, seeds, firm_snapshots=not args.no_firm_snapshots,
-                                  progress=bar.update)
+            result = runner.run_scenario(config, seeds,
+                                         firm_snapshots=not args.no_firm_snapshots,
+                                         progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
         wall = time.perf_counter() - t0
@@ -139,10 +138,7 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
 
 
 def cmd_validate(args) -> int:
-    from sim.inputs import load_inputs
-    from sim.scenario import load_scenario
-
-    config = load_scenario(args.scenario, args.overrides)
+    config = scenario.load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(config)
     print(f"OK {args.scenario}: scenario '{config.name}', {len(config.flat())} parameters, "
           f"{inputs.n_regions} regions, {inputs.n_subsectors} sub-sectors, "
@@ -151,10 +147,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_params(args) -> int:
-    from sim.parameters import PARAMETERS
-    from sim.scenario import load_scenario
-
-    config = load_scenario(args.scenario, args.overrides)
+    config = scenario.load_scenario(args.scenario, args.overrides)
     rows = []
     for p in PARAMETERS:
         value = config.get(p.key)
@@ -254,7 +247,6 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE_STATUS
     except OSError as exc:
-        from sim.atomic import MACHINE_ERRNOS
         if isinstance(exc, MachineFault) or exc.errno in MACHINE_ERRNOS:
             return _fail(_os_message(exc), 4)
         # last resort: the loaders turn unreadable input files into ScenarioError

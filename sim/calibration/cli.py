@@ -13,9 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
+
+from sim import atomic
+from sim.cli import STAGED_NOTE, check_option
+from sim.outputs import git_commit, package_versions
+from sim.runner import replicate_seeds
+from sim.scenario import load_scenario
 
 
 def _nested(values: dict[str, float]) -> dict:
@@ -63,12 +68,12 @@ def report_frame(result) -> pd.DataFrame:
 
 
 def fit_report(config, result, command: str) -> str:
-    from sim.calibration.fit import objective
+    from sim.calibration import fit as fitmod  # heavy, see cmd_calibrate
     from sim.calibration.moments import MOMENTS
 
     df = report_frame(result)
-    j_cs, j_cb = objective(result.check_start, result.targets), objective(result.check_best,
-                                                                           result.targets)
+    j_cs = fitmod.objective(result.check_start, result.targets)
+    j_cb = fitmod.objective(result.check_best, result.targets)
     lines = [
         f"# Calibration of `{config.name}`",
         "",
@@ -121,8 +126,6 @@ CALIBRATION_FILES = frozenset({"fitted.yaml", "fit_report.md", "fit_report.csv",
 
 
 def manifest(config, result, command: str, wall_s: float) -> dict:
-    from sim.outputs import git_commit, package_versions
-
     return {"output_of": OUTPUT_OF,
             "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "command": command, "scenario_file": str(config.path), "seeds": list(result.seeds),
@@ -131,11 +134,8 @@ def manifest(config, result, command: str, wall_s: float) -> dict:
 
 
 def cmd_calibrate(args) -> int:
-    from sim import atomic
+    # heavy (scipy.stats through the moments, ~0.4 s): kept out of every command's start
     from sim.calibration import fit as fitmod
-    from sim.cli import check_option
-    from sim.runner import replicate_seeds
-    from sim.scenario import load_scenario
 
     check_option("--seeds", args.seeds, minimum=2,
                  why="the objective uses the across-seed variance")
@@ -228,5 +228,4 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it holds an earlier output of `clustersim calibrate` "
                         "(or is empty); any other folder is never touched")
-    from sim.cli import STAGED_NOTE
     p.set_defaults(func=cmd_calibrate, interrupt_note=STAGED_NOTE)

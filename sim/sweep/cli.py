@@ -10,12 +10,10 @@ import sys
 from pathlib import Path
 
 from sim.errors import MachineFault, UsageError
-from sim.sweep import runner
-from sim.sweep import store as st
-from sim.sweep.backends import BackendError, DaskBackend, Interrupted, LocalBackend
-from sim.sweep.designs import build_design, expected_points
-from sim.sweep.experiment import load_experiment
-from sim.sweep.report import completeness, write_report
+
+# The sweep machinery (pyarrow.parquet, multiprocessing, tqdm, the modules of sim/sweep/: about
+# 50 ms) is imported by the command that uses it, not here: every clustersim command's start
+# imports this module to register `sweep` and `report`.
 
 # default --max-runs: about 6 hours of 1,000-agent runs on two cores (docs/sweeps.md); a larger
 # design must be confirmed by raising it
@@ -89,6 +87,8 @@ def describe(exp, design_size: int) -> str:
 def check_size(exp, max_runs: int = MAX_RUNS) -> int:
     """The number of design points, counted without building them; refuse a design too large
     to hold in memory, or larger than `max_runs` runs unless that was raised."""
+    from sim.sweep.designs import expected_points
+
     points = expected_points(exp)
     runs = points * exp.replicates
     size = f"{exp.path}: {points:,} design points x {exp.replicates} replicate(s) = {runs:,} runs"
@@ -103,6 +103,9 @@ def check_size(exp, max_runs: int = MAX_RUNS) -> int:
 
 def check_experiment(path, max_runs: int = MAX_RUNS) -> int:
     """Validate an experiment file and print its design (also for `clustersim validate`)."""
+    from sim.sweep.designs import build_design, expected_points
+    from sim.sweep.experiment import load_experiment
+
     exp = load_experiment(path)
     print(describe(exp, expected_points(exp)))
     points = check_size(exp, max_runs)
@@ -134,14 +137,21 @@ def resume_command(args, out: Path) -> str:
 
 
 def kept(out: Path, total: int) -> str:
+    from sim.sweep.store import count_runs
+
     try:
-        n = st.count_runs(out) if out.is_dir() else 0
+        n = count_runs(out) if out.is_dir() else 0
     except Exception:  # the line must still be printed
         return f"the finished runs are kept in {out}"
     return f"{n} of {total} runs are kept in {out}"
 
 
 def cmd_sweep(args) -> int:
+    from sim.sweep import runner
+    from sim.sweep.backends import BackendError, DaskBackend, Interrupted, LocalBackend
+    from sim.sweep.experiment import load_experiment
+    from sim.sweep.store import DirectoryError
+
     _check_numbers(args)
     if args.check:
         return check_experiment(args.experiment, args.max_runs)
@@ -164,7 +174,7 @@ def cmd_sweep(args) -> int:
     try:
         summary = runner.sweep(exp, out, backend, restart=args.restart, argv=sys.argv,
                                flush_seconds=args.flush_seconds, progress_bar=not args.quiet)
-    except (st.DirectoryError, BackendError) as exc:
+    except (DirectoryError, BackendError) as exc:
         raise UsageError(str(exc)) from None
     except Interrupted as exc:
         return stopped(exc.signum)
@@ -197,6 +207,9 @@ def print_summary(exp, s, out: Path, backend: str) -> None:
 
 
 def cmd_report(args) -> int:
+    from sim.sweep import store as st
+    from sim.sweep.report import completeness, write_report
+
     root = Path(args.dir)
     try:
         path = write_report(root, metric=args.metric)

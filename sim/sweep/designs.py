@@ -77,6 +77,8 @@ def build_design(exp: Experiment) -> Design:
         return Design([{p.key: p.values[i] for p in exp.params} for i in range(n)], None, None)
     problem = salib_problem(exp)
     seed = design_seed(exp.seed)
+    # SALib imports are lazy: they load scipy.stats (~0.5 s), which grid and list designs,
+    # and every command's start, do without
     if exp.design == "lhs":
         from SALib.sample import latin
         X = latin.sample(problem, exp.samples, seed=seed)

@@ -135,7 +135,7 @@ def growth_shape(growth) -> dict:
 
 def volatility_size(log_size, growth, bins=20) -> dict:
     """beta in sd(g | S) ~ S^-beta: OLS of log sd(g) on median log size over equal-count bins."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # heavy (~1 s): only validate-model and calibrate fit OLS
 
     d = pd.DataFrame({"x": np.asarray(log_size, float), "g": np.asarray(growth, float)})
     d["bin"] = pd.qcut(d["x"], bins, labels=False, duplicates="drop")
@@ -160,7 +160,7 @@ def with_density(firms: pd.DataFrame, area_km2: dict[str, float]) -> pd.DataFram
 def agglomeration_premium(firms: pd.DataFrame, area_km2: dict[str, float]) -> dict:
     """Elasticity of labour productivity with respect to cluster employment density, with
     sub-sector x year x replicate fixed effects, errors clustered by cluster."""
-    import statsmodels.formula.api as smf
+    import statsmodels.formula.api as smf  # heavy, as statsmodels.api
 
     d = with_density(firms[(firms["productivity"] > 0)], area_km2)
     d = d.assign(log_prod=np.log(d["productivity"]), log_density=np.log(d["density"]),
