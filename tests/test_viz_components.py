@@ -12,7 +12,7 @@ import mesa.visualization.solara_viz as solara_viz
 from sim import reporters
 from sim.registry import TIER_LABELS, TIERS
 from sim.viz import geo
-from sim.viz.components import COMPONENTS, GRID, grid_layout
+from sim.viz.components import CARDS_PER_ROW, COMPONENTS, grid_layout, summary_rows
 from sim.viz.labels import short_name
 from sim.viz.model import VizModel
 from sim.viz.panels import PANELS, panel, render_all
@@ -126,9 +126,7 @@ def test_size_distribution_counts_real_firms():
     assert len(s) <= 100 and s[0] == 10_000 and p[-1] == pytest.approx(1.0)
 
 
-def test_page_grid_places_every_component_without_overlap():
-    cells = grid_layout()
-    assert len(cells) == len(GRID) == len(COMPONENTS)
+def assert_cells_do_not_overlap(cells):
     taken = set()
     for c in cells:
         assert 0 <= c["x"] and c["x"] + c["w"] <= 12
@@ -136,11 +134,30 @@ def test_page_grid_places_every_component_without_overlap():
                    for y in range(c["y"], c["y"] + c["h"])}
         assert not squares & taken
         taken |= squares
+
+
+def test_page_grid_places_every_component_without_overlap():
+    cells = grid_layout()
+    assert len(cells) == len(COMPONENTS)
+    assert_cells_do_not_overlap(cells)
     # each chart's image fits its cell: rows of 30 px with 10 px gaps
     for name, cell in zip(["map", "share", "chips", "regions", "sectors", "sizes"], cells[1:7]):
         assert COMPONENTS[cells.index(cell)].__name__.lower().startswith(
             {"map": "clustermap"}.get(name, name))
         assert MAX_HEIGHT_PX[name] <= cell["h"] * 30 + (cell["h"] - 1) * 10
+
+
+def test_more_headline_cards_make_the_summary_taller(monkeypatch):
+    one_row = grid_layout()
+    assert one_row[0]["h"] == 1 + 2 * -(-len(summary.shown_reporters()) // CARDS_PER_ROW)
+    extra = tuple(reporters.Reporter(f"extra_{i}", "", f"Extra {i}", lambda m: 0.0)
+                  for i in range(CARDS_PER_ROW))
+    national = reporters.national()
+    monkeypatch.setattr(reporters, "national", lambda: (*national, *extra))
+    taller = grid_layout()
+    assert summary_rows() == one_row[0]["h"] + 2 == taller[0]["h"]
+    assert_cells_do_not_overlap(taller)
+    assert [c["y"] - 2 for c in taller[1:]] == [c["y"] for c in one_row[1:]]
 
 
 def test_the_page_leaves_mesa_as_it_was():
@@ -216,3 +233,11 @@ def test_a_new_national_reporter_gets_a_card_with_its_label_and_unit(stepped, mo
     monkeypatch.setattr(reporters, "national", lambda: (*national, moves))
     assert summary.shown_reporters()[-1] is moves
     assert summary.card(moves, stepped) == ("Talent moving", "1,234", "workers/month")
+
+
+def test_cards_without_a_style_print_plain_numbers():
+    assert summary.plain_number(0.0) == "0"
+    assert summary.plain_number(12.345) == "12.3"
+    assert summary.plain_number(0.01234) == "0.0123"
+    assert summary.plain_number(98765.4) == "98,765"
+    assert summary.plain_number("2024-06") == "2024-06"

@@ -10,7 +10,7 @@ from sim.viz.panels import panel
 from sim.viz.panels.map import COLOUR_MODES
 from sim.viz.style import MUTED
 
-# Largest height of each image on the page, in CSS pixels: what its cell in components.PAGE
+# Largest height of each image on the page, in CSS pixels: what its cell in components.BELOW_SUMMARY
 # leaves (rows of 30 px with 10 px gaps, less the map's colour switch). An image fills its
 # cell's width up to this height and keeps its proportions, on narrow and wide screens alike.
 MAX_HEIGHT_PX = {"map": 585, "share": 270, "chips": 350, "regions": 390, "sectors": 390,

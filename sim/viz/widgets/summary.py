@@ -65,8 +65,7 @@ def plain_number(value) -> str:
     """A figure with no card style: text as is, numbers to three or more significant digits."""
     if isinstance(value, str):
         return value
-    size = abs(float(value))
-    return f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(float(value)) >= 100 else f"{value:.3g}"
 
 
 def shown_reporters() -> list[Reporter]:
