@@ -63,7 +63,7 @@ def learning_index(cumulative_rd, cumulative_rd_2020, elasticity):
     return (np.maximum(cumulative_rd, cumulative_rd_2020) / cumulative_rd_2020) ** (-elasticity)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def stock_draw(stock, shortfall, supply, target, restock):
     """One tier's month for one firm: the stockpile (months of critical use) covers what it
     can of the shortfall; then it restocks towards the target at rate `restock`, which is 0
@@ -76,7 +76,7 @@ def stock_draw(stock, shortfall, supply, target, restock):
     return min(usable, 1.0), stock
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tier_cap(dependence, usable):
     """Share of output a tier allows: 1 - dep * (1 - usable); the firm's cap is the minimum."""
     return 1.0 - dependence * (1.0 - usable)
@@ -84,7 +84,7 @@ def tier_cap(dependence, usable):
 
 def supply_by_group(dependence, domestic, availability, listed_share, restock_rate, target,
                     rows, subsector, listed_month, month, inventory, output_cap):
-    """supply_step and output_cap for the firms at `rows` of the firm table, in place.
+    """Chip supply, stockpile and output cap for the firms at `rows` of the firm table, in place.
 
     Supply, shortfall and the restock switch depend only on a firm's sub-sector and Entity-List
     status, so they are computed once per (status, sub-sector) as (2S, tiers) tables; only the

@@ -66,7 +66,7 @@ def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share):
     return success
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def imitated(technology, best, share):
     """Technology after a successful imitation: part `share` of the gap to best practice."""
     return technology + share * max(best - technology, 0.0)
@@ -98,7 +98,7 @@ def size_scaled_shocks(rng, size, reference_size, sd, beta, variance=1.0):
     return scale * rng.standard_normal(len(size)) - 0.5 * scale**2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def selection_growth(productivity, mean_productivity, chi):
     """Replicator dynamics: monthly log growth chi * (c / cbar - 1), cbar the sub-sector's
     employment-weighted mean. Employment-weighted, the terms sum to zero in each sub-sector:

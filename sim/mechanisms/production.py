@@ -26,7 +26,7 @@ THOUSAND_YUAN_YEAR_TO_BN_MONTH = 1e-6 / 12
 # conventional-Mesa reference (benchmarks/reference.py) all call. Powers stay with numpy
 # (k_theta, infra_phi): numba's pow may differ from numpy's in the last bit.
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_productivity(technology, k_theta, agglomeration, infra_phi, cap):
     """Value added per worker (thousand yuan/year) A * K^theta * G * I^phi * c, with K^theta
     and I^phi given."""
@@ -40,7 +40,7 @@ def labour_productivity(technology, knowledge, theta, agglomeration, infrastruct
                              np.power(infrastructure, phi), capacity)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def value_added(employment, productivity):
     """Monthly value added per real firm, bn yuan."""
     return employment * productivity * THOUSAND_YUAN_YEAR_TO_BN_MONTH
@@ -53,7 +53,7 @@ def sector_wage(output, jobs, wage_share):
     return wage_share * output / np.maximum(jobs, 1e-12)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rd_response(rd_intensity, rd_policy, listed_month, month, listed_factor):
     """R&D / revenue after the subsidy response (rd_policy) and, from 12 months after an
     Entity-List addition, the listed firm's own response (listed_factor)."""
@@ -61,7 +61,7 @@ def rd_response(rd_intensity, rd_policy, listed_month, month, listed_factor):
     return rd_intensity * rd_policy * (listed_factor if responded else 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_profit(value_added, employment, wage, rd_gross, net_share):
     """Operating profit per real firm, bn yuan/month: VA - wage bill - R&D cost net of the
     subsidy (net_share of the gross)."""

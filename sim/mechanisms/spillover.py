@@ -46,7 +46,7 @@ def knowledge_pool(mass, mean_knowledge, w_region, h_sector):
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def knowledge_next(k, pool, gamma, strength, frontier, openness, foreign_strength, rd_share,
                    from_rd):
     """One firm's knowledge after the month: K + the domestic and foreign spillover gains
