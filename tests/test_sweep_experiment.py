@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim import reporters
 from sim.cli import main
 from sim.scenario import ScenarioError
 from sim.sweep.designs import build_design, expected_points, run_seed
@@ -81,6 +82,17 @@ def test_missing_scenario_file_is_named(tmp_path):
 def test_shipped_experiments_are_valid(path, capsys):
     assert main(["sweep", str(path), "--check"]) == 0
     assert "design points" in capsys.readouterr().out
+
+
+def test_sweep_metrics_are_the_reporters_and_check_lists_their_meanings(tmp_path, capsys):
+    path = write(tmp_path, "design: grid\nparameters:\n  innovation.zeta: [0.2]\n")
+    exp = load_experiment(path)
+    declared = {r.sweep_metric: r for r in reporters.national() if r.sweep_metric}
+    assert exp.metrics and set(exp.metrics) <= set(declared)
+    assert main(["sweep", str(path), "--check"]) == 0
+    out = capsys.readouterr().out
+    for m in exp.metrics:
+        assert f"    {m}: {declared[m].meaning}" in out
 
 
 # ------------------------------------------------------------------------ designs

@@ -126,6 +126,12 @@ class Experiment:
         return list(range(first, last + 1))
 
     @property
+    def metric_meanings(self) -> dict[str, str]:
+        """Each kept metric's one-line meaning, from its reporter."""
+        known = sweep_metrics()
+        return {m: known[m].meaning for m in self.metrics}
+
+    @property
     def target_year(self) -> int:
         return int(self.base["target.year"])
 
