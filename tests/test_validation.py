@@ -174,6 +174,17 @@ def test_validate_model_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
+def test_validate_model_leaves_a_figure_folder_it_did_not_write(tmp_path, capsys):
+    figs = tmp_path / "figs"
+    figs.mkdir()
+    (figs / "notes.txt").write_text("mine")
+    out = tmp_path / "v.md"
+    assert main(["validate-model", str(BASE), "--out", str(out), "--figures", str(figs)]) == 2
+    assert "notes.txt, which validate-model does not write" in capsys.readouterr().err
+    assert (figs / "notes.txt").read_text() == "mine" and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figs"]
+
+
 def test_committed_report_is_from_the_default_command():
     text = (BASE.parent.parent / "docs" / "validation.md").read_text()
     assert text.startswith("# Validation report")
