@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from SALib.analyze import morris, sobol
+from scipy.stats import binomtest
 
 from sim import atomic
 from sim.sweep import store as st
@@ -36,8 +38,6 @@ def slug(key: str) -> str:
 
 
 def wilson(hits: int, n: int) -> tuple[float, float]:
-    from scipy.stats import binomtest  # heavy (~0.5 s): kept out of every command's start
-
     if n == 0:
         return float("nan"), float("nan")
     ci = binomtest(int(hits), int(n)).proportion_ci(0.95, method="wilson")
@@ -127,15 +127,13 @@ def sensitivity(manifest: dict, design: pd.DataFrame, ok: pd.DataFrame, runs: pd
     results = {}
     for name, col in outputs.items():
         Y = ok.groupby("point")[col].mean().reindex(range(len(design))).to_numpy(float)
-        if kind == "morris":  # SALib, as scipy.stats, only when reporting
-            from SALib.analyze import morris
+        if kind == "morris":
             res = morris.analyze(problem, X, Y, num_resamples=1000, conf_level=0.95,
                                  num_levels=manifest["levels"], seed=SENS_SEED)
             df = pd.DataFrame({"parameter": params, "mu": res["mu"], "mu_star": res["mu_star"],
                                "mu_star_conf95": res["mu_star_conf"], "sigma": res["sigma"]})
             df = df.sort_values("mu_star", ascending=False, kind="stable")
         else:
-            from SALib.analyze import sobol
             res = sobol.analyze(problem, Y, calc_second_order=manifest["second_order"],
                                 num_resamples=1000, conf_level=0.95, seed=SENS_SEED)
             df = pd.DataFrame({"parameter": params, "S1": res["S1"], "S1_conf95": res["S1_conf"],
@@ -153,7 +151,7 @@ def sensitivity(manifest: dict, design: pd.DataFrame, ok: pd.DataFrame, runs: pd
 # ------------------------------------------------------------------------ figures
 
 def _plt():
-    import matplotlib  # heavy: only the report's figures need it
+    import matplotlib  # the Agg backend is chosen only here, where the report draws
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim import atomic
 from sim.errors import UsageError
@@ -109,11 +110,10 @@ def run(config: Scenario, counterfactual: Scenario, firms: int, seeds: list[int]
 # --------------------------------------------------------------------------- figures
 
 def _figures(res: Results, out: Path) -> dict[str, str]:
-    import matplotlib  # heavy, with scipy.stats: only the figures need them
+    import matplotlib  # the Agg backend is chosen only here, where the report draws
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     files = {}
 
