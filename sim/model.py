@@ -109,7 +109,8 @@ class ClusterModel(mesa.Model):
         self.rd_policy = self.rd.policy
         self.designation_month = month_index(p.policy.designation_date)
         self.region_va = np.zeros(R)
-        self.last_month: Month | None = None  # the record of the month last simulated
+        # the record of the month last simulated: whole for the observers, then its producers
+        self.last_month: Month | None = None
 
         for mechanism in self.STEPS:
             mechanism.setup(self)
@@ -130,6 +131,7 @@ class ClusterModel(mesa.Model):
         self._check_collected()
         for observe in self.observers:
             observe(self)
+        month.release_scratch()
         if self.month >= self.end_month:
             self.running = False
 

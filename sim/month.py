@@ -42,3 +42,10 @@ class Month:
     @property
     def n(self) -> int:
         return len(self.rows)
+
+    def release_scratch(self) -> None:
+        """Drop the per-firm arrays only the month's own mechanisms use, keeping the producers
+        (rows, w_va) and the small sums: a kept month would otherwise hold ~65 MB at a million
+        firms, and the next month could not reuse that memory (measured: +5% per step)."""
+        self.subsector = self.size = self.cell = self.rd_now = self.rd_share = None
+        self.stay = self.by_subsector = None
