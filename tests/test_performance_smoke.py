@@ -6,6 +6,8 @@ numpy sums compute firm by firm; the firm table must keep its contract while it
 grows; batch-created Firm agents must be ordinary Mesa agents, one per live row.
 """
 
+from types import SimpleNamespace
+
 import mesa
 import numpy as np
 import pytest
@@ -77,9 +79,9 @@ def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
             usable, inventory[i, t] = export_controls.stock_draw(
                 inventory[i, t], short, supply, 6.0, 0.1 if short <= 1e-12 else 0.0)
             cap[i] = min(cap[i], export_controls.tier_cap(dep, usable))
-    export_controls.supply_by_group(f.dependence, domestic, availability, 0.2, 0.1, 6.0, rows,
-                                    f.subsector, f.listed_month, month, f.inventory.T,
-                                    f.output_cap)
+    terms = SimpleNamespace(listed_availability=0.2, restock_rate=0.1)
+    export_controls.supply_by_group(f.dependence, domestic, availability, terms, 6.0, rows,
+                                    f.columns, month)
     assert np.array_equal(f.output_cap[rows], cap)
     assert np.array_equal(f.inventory[rows], inventory)
     assert (cap < 1).any() and (cap == 1).any() and ref_listed.any()
@@ -142,8 +144,8 @@ def test_learning_and_growth_rows_equal_the_equations_firm_by_firm(table, rng):
     pool, gamma = rng.uniform(0.2, 1.0, R * S), rng.uniform(0, 0.3, n)
     domestic = 0.02 * gamma * np.maximum(0.0, pool[cell] - know)
     foreign = 0.01 * gamma * 0.6 * np.maximum(0.0, 1.1 - know)
-    spillover.knowledge_rows(rows, f.knowledge, cell, pool, gamma, 0.02, 1.1, 0.6, 0.01,
-                             rd_share, 0.01)
+    spillover.knowledge_rows(rows, f.knowledge, cell, pool, gamma, rd_share,
+                             spillover.SpilloverTerms(0.02, 1.1, 0.6, 0.01, 0.01))
     assert np.array_equal(f.knowledge[rows], know + (domestic + foreign + 0.01 * rd_share * know))
     # selection and trend
     jobs = f.weight[rows] * f.employment[rows]

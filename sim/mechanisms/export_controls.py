@@ -12,6 +12,7 @@ the unmet share (1 - dom) falls as (C / C_0)^-elasticity.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,17 +83,22 @@ def tier_cap(dependence, usable):
     return 1.0 - dependence * (1.0 - usable)
 
 
-def supply_by_group(dependence, domestic, availability, listed_share, restock_rate, target,
-                    rows, subsector, listed_month, month, inventory, output_cap):
-    """Chip supply, stockpile and output cap for the firms at `rows` of the firm table, in place.
+# Supply, shortfall, dependence and restock rate by (Entity-List status, sub-sector) x tier
+SupplyTables = namedtuple("SupplyTables", "supply shortfall dependence restock")
+
+
+def supply_by_group(dependence, domestic, availability, terms, target, rows, firms, month):
+    """Chip supply, stockpile and output cap for the firms at `rows` of the firm table
+    (`firms`: FirmTable.columns), in place.
 
     Supply, shortfall and the restock switch depend only on a firm's sub-sector and Entity-List
     status, so they are computed once per (status, sub-sector) as (2S, tiers) tables; only the
     stockpile is the firm's own (stock_draw, tier_cap).
 
-    dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; subsector,
-    listed_month, output_cap: table columns; inventory: the (tiers, capacity) tier-major
-    storage of the table's stockpiles (FirmTable.inventory.T)."""
+    dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; terms: the
+    export_controls parameter record (listed_availability, restock_rate); target: the
+    stockpile target, months of critical use."""
+    listed_share, restock_rate = terms.listed_availability, terms.restock_rate
     n_sub = len(dependence)
     avail = firm_availability(availability, np.repeat([False, True], n_sub), listed_share)
     dep = np.vstack([dependence, dependence])
@@ -101,25 +107,25 @@ def supply_by_group(dependence, domestic, availability, listed_share, restock_ra
     shortfall = np.where(dep > 0, 1.0 - supply, 0.0)
     # restock only what imports beyond current use allow: nothing while a tier is short
     restock = np.where(shortfall <= 1e-12, restock_rate, 0.0)
-    _supply_rows(rows, subsector, listed_month, month, n_sub, supply, shortfall, dep, restock,
-                 float(target), inventory, output_cap)
+    _supply_rows(rows, firms, month, n_sub, SupplyTables(supply, shortfall, dep, restock),
+                 float(target))
 
 
 @njit(cache=True)
-def _supply_rows(rows, subsector, listed_month, month, n_sub, supply, shortfall, dep, restock,
-                 target, inventory, output_cap):
+def _supply_rows(rows, firms, month, n_sub, tables, target):
+    inventory = firms.inventory  # (capacity, tiers), stored tier-major
     for i in range(len(rows)):
         r = rows[i]
-        g = subsector[r]
-        if 0 <= listed_month[r] <= month:
+        g = firms.subsector[r]
+        if 0 <= firms.listed_month[r] <= month:
             g += n_sub
         cap = 1.0
-        for t in range(dep.shape[1]):
-            usable, stock = stock_draw(inventory[t, r], shortfall[g, t], supply[g, t], target,
-                                       restock[g, t])
-            inventory[t, r] = stock
-            cap = min(cap, tier_cap(dep[g, t], usable))
-        output_cap[r] = cap
+        for t in range(tables.dependence.shape[1]):
+            usable, stock = stock_draw(inventory[r, t], tables.shortfall[g, t],
+                                       tables.supply[g, t], target, tables.restock[g, t])
+            inventory[r, t] = stock
+            cap = min(cap, tier_cap(tables.dependence[g, t], usable))
+        firms.output_cap[r] = cap
 
 
 def self_sufficiency(dependence, domestic, output):
@@ -160,13 +166,12 @@ class ExportControls(Mechanism):
 
     def step(self, model, month) -> None:
         apply_rules_up_to(model, month.index)
-        ec, f = model.p.export_controls, model.firms
         model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning))
         supply_by_group(
             model.dependence, model.domestic,
             soften(model.controls.availability, model.p.policy.international_cooperation),
-            ec.listed_availability, ec.restock_rate, model.target_inventory, month.rows,
-            f.subsector, f.listed_month, month.index, f.inventory.T, f.output_cap)
+            model.p.export_controls, model.target_inventory, month.rows, model.firms.columns,
+            month.index)
 
 
 def apply_rules_up_to(model, month: int) -> None:

@@ -16,6 +16,8 @@ gap to the cell mean: firms above the reachable mean learn nothing from it.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -56,15 +58,21 @@ def knowledge_next(k, pool, gamma, strength, frontier, openness, foreign_strengt
     return k + (domestic + foreign + from_rd * rd_share * k)
 
 
+# knowledge_next's month-wide terms: spillover strength, foreign frontier, openness, foreign
+# strength, knowledge from own R&D
+SpilloverTerms = namedtuple("SpilloverTerms", "strength frontier openness foreign_strength "
+                            "from_rd")
+
+
 @njit(cache=True)
-def knowledge_rows(rows, knowledge, cell, pool, gamma, strength, frontier, openness,
-                   foreign_strength, rd_share, from_rd):
+def knowledge_rows(rows, knowledge, cell, pool, gamma, rd_share, terms):
     """knowledge_next for the firms at `rows`, in place; pool[cell[i]] is the pool firm i
-    reaches, gamma[i] its absorptive capacity."""
+    reaches, gamma[i] its absorptive capacity, rd_share[i] its R&D / VA."""
     for i in range(len(rows)):
         r = rows[i]
-        knowledge[r] = knowledge_next(knowledge[r], pool[cell[i]], gamma[i], strength, frontier,
-                                      openness, foreign_strength, rd_share[i], from_rd)
+        knowledge[r] = knowledge_next(knowledge[r], pool[cell[i]], gamma[i], terms.strength,
+                                      terms.frontier, terms.openness, terms.foreign_strength,
+                                      rd_share[i], terms.from_rd)
 
 
 class Spillover(Mechanism):
@@ -87,9 +95,10 @@ class Spillover(Mechanism):
         frontier = (1 + sp.frontier_growth_pct / 100) ** ((month.index - model.start_month) / 12)
         openness = export_controls.soften(model.controls.openness,
                                           p.policy.international_cooperation)
-        knowledge_rows(month.rows, model.firms.knowledge, month.cell, pool, gamma, sp.strength,
-                       frontier, openness, sp.foreign_strength, month.rd_share,
-                       p.innovation.knowledge_from_rd)
+        terms = SpilloverTerms(sp.strength, frontier, openness, sp.foreign_strength,
+                               p.innovation.knowledge_from_rd)
+        knowledge_rows(month.rows, model.firms.knowledge, month.cell, pool, gamma,
+                       month.rd_share, terms)
 
 
 SPILLOVER = Spillover()
