@@ -27,7 +27,8 @@ from tqdm import tqdm
 # sim.runner.run_scenario (as tests do) reaches the commands
 from sim import atomic, outputs, runner, scenario
 from sim.atomic import MACHINE_ERRNOS
-from sim.errors import MachineFault, NumericalError, UsageError
+from sim.errors import (MachineFault, NumericalError, Terminated, UsageError, note_termination,
+                        raise_if_terminated)
 from sim.inputs import load_inputs
 from sim.parameters import BY_KEY, PARAMETERS
 from sim.scenario import ScenarioError, month_index, parse_set
@@ -40,9 +41,6 @@ BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE  # what `yes | head -1` gives `yes`
 STAGED_NOTE = "nothing was published"  # commands that stage their output (sim.atomic)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that every `finally` and staged output is
-    cleaned up exactly as for Ctrl-C."""
 
 # modules with a `register(subparsers)` function adding their commands
 PLUGINS = ("sim.sweep.cli", "sim.viz.cli", "sim.calibration.cli", "sim.validation.cli")
@@ -111,13 +109,14 @@ def cmd_run(args) -> int:
                   disable=args.quiet, leave=False) as bar:
             result = runner.run_scenario(config, seeds,
                                          firm_snapshots=not args.no_firm_snapshots,
-                                         progress=bar.update)
+                                         progress=lambda: (raise_if_terminated(), bar.update()))
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
         wall = time.perf_counter() - t0
         outputs.write_run(result, staging, summary,
                           outputs.manifest(config, seeds, config["run.firms"], wall),
                           figures=not args.no_figures)
+        raise_if_terminated()  # a signal swallowed on the way must not let the run publish
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
@@ -208,9 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def sigterm_raises():
-    """While the command runs, SIGTERM raises Terminated in the main thread (a forked child
-    that inherited the handler dies of the signal as if there were none)."""
+def signals_raise():
+    """While the command runs, SIGTERM raises Terminated and SIGINT KeyboardInterrupt in the
+    main thread, and both are noted for `raise_if_terminated` (a forked child that inherited
+    the handler dies of the signal as if there were none)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -221,20 +221,21 @@ def sigterm_raises():
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        raise Terminated()
+        note_termination(signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with sigterm_raises():
+        with signals_raise():
             return int(args.func(args) or 0)
     except (ScenarioError, UsageError) as exc:
         return _fail(exc, 2)

@@ -12,6 +12,8 @@ command with a traceback on a user's input or a fault of the machine it runs on.
 
 from __future__ import annotations
 
+import signal
+
 
 class UsageError(Exception):
     """A command-line problem that is not in a file (exit status 2)."""
@@ -28,6 +30,31 @@ class NumericalError(RuntimeError):
         self.month, self.quantity = month, quantity
         super().__init__(f"numerical failure in {month}: {quantity} is {detail or 'not finite'}; "
                          "the run stopped and nothing was published")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that every `finally` and staged output is
+    cleaned up exactly as for Ctrl-C (exit status 143)."""
+
+
+# SIGINT/SIGTERM received by this process: the handler raises at once, but an exception raised
+# inside a C callback (numba compiling a kernel through llvmlite) is swallowed, so long
+# commands also call `raise_if_terminated` once a month and before they publish.
+_terminations: list[int] = []
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def note_termination(signum: int) -> None:
+    _terminations.append(signum)
+    raise _interrupt(signum)
+
+
+def raise_if_terminated() -> None:
+    if _terminations:
+        raise _interrupt(_terminations[0])
 
 
 class MachineFault(OSError):

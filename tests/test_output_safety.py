@@ -263,6 +263,19 @@ def test_signal_stops_the_run_publishing_nothing(sig, status, tmp_path, users_di
     assert snapshot(users_dir) == before
 
 
+def test_a_swallowed_sigterm_still_stops_the_run_before_it_publishes(tmp_path, monkeypatch,
+                                                                     capsys):
+    """The handler's exception can be lost inside a C callback (numba compiling through
+    llvmlite); the run checks once a month and before it publishes."""
+    from sim import errors
+
+    monkeypatch.setattr(errors, "_terminations", [signal.SIGTERM])  # received, exception lost
+    out = tmp_path / "out"
+    assert run("--out", out, *TINY) == 143
+    assert capsys.readouterr().err.strip() == "run: stopped by SIGTERM; nothing was published"
+    assert not out.exists() and temp_dirs(tmp_path) == []
+
+
 def test_sigterm_stops_calibrate_in_one_line_publishing_nothing(tmp_path):
     out = tmp_path / "fit"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "calibrate", str(BASE), "--targets",

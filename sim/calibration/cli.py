@@ -18,6 +18,7 @@ import yaml
 
 from sim import atomic
 from sim.cli import STAGED_NOTE, check_option
+from sim.errors import raise_if_terminated
 from sim.outputs import git_commit, package_versions
 from sim.runner import replicate_seeds
 from sim.scenario import load_scenario
@@ -157,6 +158,7 @@ def cmd_calibrate(args) -> int:
     t0 = time.perf_counter()
 
     def progress(i, j):
+        raise_if_terminated()
         if not args.quiet:
             print(f"\r  trial {i + 1}/{args.budget}  J = {j:9.3f}", end="", flush=True)
 
@@ -179,6 +181,7 @@ def cmd_calibrate(args) -> int:
             encoding="utf-8")
         # the fitted file must load (a sibling of `out`, so its relative `extends` resolves)
         load_scenario(tmp / "fitted.yaml")
+        raise_if_terminated()  # a signal swallowed on the way must not let the fit publish
     load_scenario(out / "fitted.yaml")
     say(f"J = {result.j_start:.3f} at the scenario's values -> {result.j_best:.3f} fitted; "
         f"wrote {out}/ (fitted.yaml, fit_report.md) [{time.perf_counter() - t0:.0f} s]")
