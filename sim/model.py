@@ -109,8 +109,7 @@ class ClusterModel(mesa.Model):
         self.rd_policy = self.rd.policy
         self.designation_month = month_index(p.policy.designation_date)
         self.region_va = np.zeros(R)
-        # the record of the month last simulated: whole for the observers, then its producers
-        self.last_month: Month | None = None
+        self.last_month: Month | None = None  # the month just simulated, while observers run
 
         for mechanism in self.STEPS:
             mechanism.setup(self)
@@ -123,7 +122,7 @@ class ClusterModel(mesa.Model):
         """One month: each mechanism of STEPS in turn, sharing one Month record; then the
         national figures are collected and the observers called."""
         self.month += 1
-        month = Month(self.month)
+        month = Month(self.month, self.firms)
         for mechanism in self.STEPS:
             mechanism.step(self, month)
         self.last_month = month
@@ -131,7 +130,7 @@ class ClusterModel(mesa.Model):
         self._check_collected()
         for observe in self.observers:
             observe(self)
-        month.release_scratch()
+        self.last_month = None  # its arrays are the next month's memory
         if self.month >= self.end_month:
             self.running = False
 

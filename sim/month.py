@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from sim.firms import FirmTable
     from sim.mechanisms.census import GroupIndex
 
 
 @dataclass
 class Month:
     index: int                                  # month index (year * 12 + month - 1)
+    table: FirmTable | None = None              # the model's firm table
     # census: the firms alive at the start of the month and sums over them
     rows: np.ndarray | None = None              # their rows in the firm table, in order
     subsector: np.ndarray | None = None         # per firm
@@ -31,7 +33,6 @@ class Month:
     generic: int = 0                            # firms that are not named firms
     by_subsector: GroupIndex | None = None      # the firms grouped by sub-sector
     # production
-    w_va: np.ndarray | None = None              # weight x value added per firm, bn yuan
     jobs_by_sub: np.ndarray | None = None       # jobs by sub-sector
     mean_productivity: np.ndarray | None = None  # job-weighted, by sub-sector
     rd_now: np.ndarray | None = None            # R&D / revenue per firm, after the responses
@@ -43,9 +44,9 @@ class Month:
     def n(self) -> int:
         return len(self.rows)
 
-    def release_scratch(self) -> None:
-        """Drop the per-firm arrays only the month's own mechanisms use, keeping the producers
-        (rows, w_va) and the small sums: a kept month would otherwise hold ~65 MB at a million
-        firms, and the next month could not reuse that memory (measured: +5% per step)."""
-        self.subsector = self.size = self.cell = self.rd_now = self.rd_share = None
-        self.stay = self.by_subsector = None
+    @property
+    def w_va(self) -> np.ndarray:
+        """Weight x value added of the month's producers (rows), bn yuan: the values the
+        national total sums. Read from the table when asked (value added stays as produced,
+        exits keep their rows), so the month holds no copy while the other mechanisms run."""
+        return np.take(self.table.weight, self.rows) * np.take(self.table.value_added, self.rows)

@@ -66,8 +66,8 @@ class Recorder:
         by_region, by_sector = np.zeros((4, R)), np.zeros((2, 4))
         # value added of the firms that produced this month (before exit and entry), as the
         # national total sums it; counts of the firms alive at the end, as national.csv's
-        month = model.last_month
-        _region_sector_sums(month.rows, month.w_va, rows, f.columns, by_region, by_sector)
+        producers = model.last_month
+        _region_sector_sums(producers.rows, producers.w_va, rows, f.columns, by_region, by_sector)
         check_finite(date, by_region, ("core VA", "employment", "firms", "knowledge"),
                      "by region")
         check_finite(date, by_sector, ("core VA", "firms"), "by NBS sector")

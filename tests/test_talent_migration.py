@@ -41,7 +41,7 @@ def _model(enabled, rate=0.05):
 
 def test_in_the_model_each_sub_sector_keeps_its_workers_and_the_productive_cells_gain():
     model = _model(True)
-    month = Month(model.month + 1)
+    month = Month(model.month + 1, model.firms)
     model.month += 1
     for mechanism in MONTH:
         if mechanism is TALENT_MIGRATION:

@@ -188,10 +188,10 @@ class Production(Mechanism):
         k_theta = np.take(f.knowledge, month.rows) ** p.spillover.knowledge_elasticity
         infra_phi = (policy.infrastructure_of(model, month.index)
                      ** p.production.infrastructure_elasticity)
-        month.w_va, loss = np.empty(n), np.empty(n)
+        w_va, loss = np.empty(n), np.empty(n)
         sums = SubsectorSums(np.zeros(S), np.zeros(S), np.zeros(S))
         capped = produce_rows(month.rows, f.columns, k_theta, model.agglomeration, infra_phi,
-                              month.w_va, loss, sums)
+                              w_va, loss, sums)
         # direct loss: what chip caps take from this month's output, all else equal
         model.direct_loss_bn_yuan = float(np.sum(loss[:capped]))
         month.jobs_by_sub = sums.jobs
@@ -206,7 +206,7 @@ class Production(Mechanism):
             p.export_controls.learning_elasticity)
 
         # national figures for this month
-        model.core_va_bn_yuan = float(np.sum(month.w_va))
+        model.core_va_bn_yuan = float(np.sum(w_va))
         model.gdp_bn_yuan = model.inputs.gdp_by_month[month.index]
         model.core_va_share_gdp_pct = 100 * model.core_va_bn_yuan / model.gdp_bn_yuan
         model.chip_self_sufficiency_pct = export_controls.self_sufficiency(
