@@ -27,8 +27,8 @@ from tqdm import tqdm
 # sim.runner.run_scenario (as tests do) reaches the commands
 from sim import atomic, outputs, runner, scenario
 from sim.atomic import MACHINE_ERRNOS
-from sim.errors import (MachineFault, NumericalError, Terminated, UsageError, note_termination,
-                        raise_if_terminated)
+from sim.errors import (MachineFault, NumericalError, Terminated, UsageError, checkpointed,
+                        note_termination)
 from sim.inputs import load_inputs
 from sim.parameters import BY_KEY, PARAMETERS
 from sim.scenario import ScenarioError, month_index, parse_set
@@ -107,16 +107,16 @@ def cmd_run(args) -> int:
                                  args.overwrite) as staging:
         with tqdm(total=steps, desc=f"{config.name} x{len(seeds)}", unit="month",
                   disable=args.quiet, leave=False) as bar:
-            result = runner.run_scenario(config, seeds,
-                                         firm_snapshots=not args.no_firm_snapshots,
-                                         progress=lambda: (raise_if_terminated(), bar.update()))
+            with checkpointed():
+                result = runner.run_scenario(config, seeds,
+                                             firm_snapshots=not args.no_firm_snapshots,
+                                             progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
         wall = time.perf_counter() - t0
         outputs.write_run(result, staging, summary,
                           outputs.manifest(config, seeds, config["run.firms"], wall),
                           figures=not args.no_figures)
-        raise_if_terminated()  # a signal swallowed on the way must not let the run publish
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0

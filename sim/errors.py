@@ -12,6 +12,7 @@ command with a traceback on a user's input or a fault of the machine it runs on.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 
 
@@ -37,10 +38,13 @@ class Terminated(KeyboardInterrupt):
     cleaned up exactly as for Ctrl-C (exit status 143)."""
 
 
-# SIGINT/SIGTERM received by this process: the handler raises at once, but an exception raised
-# inside a C callback (numba compiling a kernel through llvmlite) is swallowed, so long
-# commands also call `raise_if_terminated` once a month and before they publish.
+# SIGINT/SIGTERM received by this process. The handler raises at once, except while a command
+# runs the model (`checkpointed`): there an exception raised inside numba's C callbacks
+# (llvmlite compiling or loading a kernel) is swallowed or crashes the interpreter at exit, so
+# the signal is only noted and `raise_if_terminated` raises it at the next checkpoint: every
+# model month (pilots included) and the moment before a command publishes.
 _terminations: list[int] = []
+_checkpointed: list[bool] = [False]
 
 
 def _interrupt(signum: int) -> KeyboardInterrupt:
@@ -49,7 +53,23 @@ def _interrupt(signum: int) -> KeyboardInterrupt:
 
 def note_termination(signum: int) -> None:
     _terminations.append(signum)
-    raise _interrupt(signum)
+    if not _checkpointed[0]:
+        raise _interrupt(signum)
+
+
+@contextlib.contextmanager
+def checkpointed():
+    """Signals within are raised at the next `raise_if_terminated`, not where they land."""
+    _checkpointed[0] = True
+    try:
+        yield
+    finally:
+        _checkpointed[0] = False
+    raise_if_terminated()
+
+
+def terminated() -> bool:
+    return bool(_terminations)
 
 
 def raise_if_terminated() -> None:

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from sim import reporters
-from sim.errors import NumericalError
+from sim.errors import NumericalError, raise_if_terminated
 from sim.firms import FirmTable, Firm
 from sim.inputs import Inputs, load_inputs
 from sim.mechanisms import MONTH, production, spillover
@@ -121,6 +121,7 @@ class ClusterModel(mesa.Model):
     def step(self) -> None:
         """One month: each mechanism of STEPS in turn, sharing one Month record; then the
         national figures are collected and the observers called."""
+        raise_if_terminated()  # a signal noted during the last month (sim/errors.py)
         self.month += 1
         month = Month(self.month, self.firms)
         for mechanism in self.STEPS:

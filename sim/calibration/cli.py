@@ -18,7 +18,7 @@ import yaml
 
 from sim import atomic
 from sim.cli import STAGED_NOTE, check_option
-from sim.errors import raise_if_terminated
+from sim.errors import checkpointed, terminated
 from sim.outputs import git_commit, package_versions
 from sim.runner import replicate_seeds
 from sim.scenario import load_scenario
@@ -158,7 +158,6 @@ def cmd_calibrate(args) -> int:
     t0 = time.perf_counter()
 
     def progress(i, j):
-        raise_if_terminated()
         if not args.quiet:
             print(f"\r  trial {i + 1}/{args.budget}  J = {j:9.3f}", end="", flush=True)
 
@@ -166,8 +165,9 @@ def cmd_calibrate(args) -> int:
         f"{len(seeds)} seeds x {firms} agents, {args.budget} trials")
     with atomic.staged_directory(out, OUTPUT_OF, CALIBRATION_FILES, args.overwrite) as tmp, \
             _quiet_interrupted_trials():
-        result = fitmod.fit(config, targets, frees, seeds, firms, args.budget, args.search_seed,
-                            progress)
+        with checkpointed():
+            result = fitmod.fit(config, targets, frees, seeds, firms, args.budget,
+                                args.search_seed, progress)
         say("")
         (tmp / "fitted.yaml").write_text(fitted_yaml(config, result, out, command),
                                          encoding="utf-8")
@@ -181,7 +181,6 @@ def cmd_calibrate(args) -> int:
             encoding="utf-8")
         # the fitted file must load (a sibling of `out`, so its relative `extends` resolves)
         load_scenario(tmp / "fitted.yaml")
-        raise_if_terminated()  # a signal swallowed on the way must not let the fit publish
     load_scenario(out / "fitted.yaml")
     say(f"J = {result.j_start:.3f} at the scenario's values -> {result.j_best:.3f} fitted; "
         f"wrote {out}/ (fitted.yaml, fit_report.md) [{time.perf_counter() - t0:.0f} s]")
@@ -196,7 +195,7 @@ def _quiet_interrupted_trials():
     command says in one line that it stopped (sim.cli.main)."""
     def keep(record) -> bool:
         exc = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
-        return not isinstance(exc, KeyboardInterrupt)
+        return not (isinstance(exc, KeyboardInterrupt) or terminated())
 
     logger = logging.getLogger("optuna.study._optimize")
     logger.addFilter(keep)
