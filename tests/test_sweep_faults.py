@@ -28,6 +28,21 @@ from test_sweep_run import BASE, CLI, GRID, ROOT, TINY, TOTAL, numbers, recorded
 SMALL = TINY + "design: grid\nparameters:\n  export_controls.severity: [0.5]\nreplicates: 2\n"
 
 
+def _start_sweep(exp: Path, out: Path, *backend: str) -> subprocess.Popen:
+    """`clustersim sweep` in its own session (so a signal can go to its whole group)."""
+    return subprocess.Popen([*CLI, "sweep", str(exp), "--out", str(out), "--quiet",
+                             "--flush-seconds", "0.2", *backend], cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_until_recorded(proc: subprocess.Popen, out: Path, runs: int) -> None:
+    """Until `runs` results are on disk, the sweep has ended, or two minutes have passed."""
+    t0 = time.monotonic()
+    while recorded(out) < runs and proc.poll() is None and time.monotonic() - t0 < 120:
+        time.sleep(0.02)
+
+
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
     """The 64-run experiment and its uninterrupted sweep (2 local workers)."""
@@ -62,14 +77,9 @@ def test_a_signal_stops_the_sweep_reaps_its_workers_keeps_finished_runs_and_resu
         grid, tmp_path, sig, backend, group):
     exp, ref = grid
     out = tmp_path / "stopped"
-    proc = subprocess.Popen([*CLI, "sweep", str(exp), "--out", str(out), "--quiet",
-                             "--flush-seconds", "0.2", *backend], cwd=ROOT,
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _start_sweep(exp, out, *backend)
     try:
-        t0 = time.monotonic()
-        while recorded(out) < 8 and proc.poll() is None and time.monotonic() - t0 < 120:
-            time.sleep(0.02)
+        _wait_until_recorded(proc, out, 8)
         parent = psutil.Process(proc.pid)
         children = parent.children(recursive=True)
         workers = [p for p in children if p.pid != proc.pid]
@@ -153,14 +163,9 @@ def tmpfs(tmp_path):
 def test_a_really_full_file_system_exits_4_and_resumes_once_space_is_freed(grid, tmpfs):
     exp, ref = grid
     out = tmpfs / "sweep"
-    proc = subprocess.Popen([*CLI, "sweep", str(exp), "--out", str(out), "--quiet",
-                             "--flush-seconds", "0.2", "--workers", "2"], cwd=ROOT,
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _start_sweep(exp, out, "--workers", "2")
     try:
-        t0 = time.monotonic()
-        while recorded(out) < 4 and proc.poll() is None and time.monotonic() - t0 < 120:
-            time.sleep(0.02)
+        _wait_until_recorded(proc, out, 4)
         filler = tmpfs / "filler"
         with open(filler, "wb") as fh, pytest.raises(OSError) as full:
             while True:
