@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim import measurement
 from sim.calibration.level import initial_level
 from sim.inputs import Inputs, load_inputs
 from sim.model import ClusterModel
@@ -30,9 +31,15 @@ def build_model(config: Scenario, seed: int | None = None, firms: int | None = N
                        level=initial_level(config, inputs, n_agents), **kwargs)
 
 
+def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame) -> pd.DataFrame:
+    """annual.csv's rows with the official-basis share the measurement step maps them onto."""
+    return measurement.with_official_share(annual, measurement.params_for(config, inputs))
+
+
 def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
                   inputs: Inputs | None = None, firm_snapshots: bool = True,
                   progress=None) -> RunResult:
+    inputs = inputs if inputs is not None else load_inputs(config)
     model = build_model(config, seed=seed, firms=firms, inputs=inputs)
     recorder = Recorder(replicate, firm_snapshots)
     model.observers.append(recorder)
@@ -42,7 +49,8 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
     national.insert(0, "replicate", replicate)
     national = national[NATIONAL_COLUMNS].reset_index(drop=True)
     regions, sectors, firm_df = recorder.frames()
-    return RunResult(national, annual_from_national(national), regions, sectors, firm_df,
+    annual = with_measurements(config, inputs, annual_from_national(national))
+    return RunResult(national, annual, regions, sectors, firm_df,
                      [seed], list(model.event_log))
 
 

@@ -108,11 +108,15 @@ def _inputs(sc: Scenario):
     return _INPUTS[key]
 
 
+from sim.outputs import share_column  # noqa: E402
+
+
 def metrics_row(result, sc: Scenario, years: list[int], metrics: list[str]) -> dict:
     """Reduce one run to its figures: annual shares, target reached, and the reporters' sweep
     metrics (sim/reporters.py)."""
     annual = result.annual
-    share = dict(zip(annual["year"].astype(int), annual["core_va_share_gdp_pct"].astype(float)))
+    # shares on the official basis, the one targets are judged on (sim/measurement.py)
+    share = dict(zip(annual["year"].astype(int), annual[share_column(annual)].astype(float)))
     row: dict = {}
     for y in years:
         if y not in share or not math.isfinite(share[y]):
