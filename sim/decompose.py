@@ -28,7 +28,8 @@ from sim.measurement import params_for, with_official_share
 
 # mechanism -> (--set items that switch it off). Sector maps are set key by key.
 SWITCH_OFF: dict[str, tuple[str, ...]] = {
-    "demand_trend": tuple(f"production.trend_growth_pct.{c}=0" for c in ("01", "02", "03", "04")),
+    "demand_trend": tuple(f"production.trend_growth_pct.{c}=0" for c in ("01", "02", "03", "04"))
+    + tuple(f"production.demand_sd_pct.{c}=0" for c in ("01", "02", "03", "04")),
     "innovation": ("innovation.zeta=0",),
     "imitation": ("innovation.imitation_zeta=0",),
     "selection": ("innovation.selection=0",),
