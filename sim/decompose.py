@@ -35,6 +35,7 @@ SWITCH_OFF: dict[str, tuple[str, ...]] = {
     "selection": ("innovation.selection=0",),
     "spillover": ("spillover.strength=0", "spillover.foreign_strength=0"),
     "spillover_decay": ("spillover.decay_km=10000",),
+    "platform": ("platform.reach=0",),
     "knowledge_from_rd": ("innovation.knowledge_from_rd=0",),
     "agglomeration": ("agglomeration.elasticity=0", "agglomeration.congestion=0"),
     "infrastructure": ("policy.infrastructure_growth_pct=0",),

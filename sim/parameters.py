@@ -142,6 +142,14 @@ PARAMETERS: list[Param] = [
       "Assumption (long-run TFP growth at the frontier)", min=-10, max=30),
     P("spillover.knowledge_elasticity", 0.12, "-", "theta: output elasticity of the knowledge stock.",
       "Hall, Mairesse & Mohnen 2010 (R&D capital elasticity 0.08-0.15)", min=0, max=1),
+    # --- platform (sim/mechanisms/platform.py) --------------------------------------------
+    P("platform.reach", 0.2, "fraction", "Share of the knowledge pool a fully platform-"
+      "connected cluster (infrastructure index 1) reaches regardless of distance; a cluster's "
+      "share is reach x its infrastructure index (capped at 1), growing with it.",
+      "Prior, judgement (D): 0-0.5. The seeds name platform-networked collaborative R&D and "
+      "production as the digital cluster's distinctive feature; no estimate exists, so the "
+      "calibration (cluster cross-section, sim/data/cluster_growth.csv) is to decide it",
+      min=0, max=1),
     # --- innovation ----------------------------------------------------------------------
     P("innovation.zeta", 0.2, "-", "Innovation success probability per month is 1-exp(-zeta x R&D "
       "share of value added).", "Dosi, Fagiolo & Roventini 2010 (form); value calibrated", min=0,

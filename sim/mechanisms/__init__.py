@@ -11,6 +11,7 @@ from sim.mechanisms.demand import DEMAND
 from sim.mechanisms.entry_exit import ENTRY_EXIT
 from sim.mechanisms.export_controls import EXPORT_CONTROLS
 from sim.mechanisms.innovation import INNOVATION, SELECTION
+from sim.mechanisms.platform import PLATFORM
 from sim.mechanisms.production import PRODUCTION
 from sim.mechanisms.spillover import SPILLOVER
 from sim.mechanisms.talent_migration import TALENT_MIGRATION
@@ -21,6 +22,7 @@ MONTH = (
     AGGLOMERATION,    # each cluster's agglomeration factor from its employment density
     PRODUCTION,       # value added, wages, R&D and profits; the chip learning curve
     INNOVATION,       # innovation and imitation change own technology
+    PLATFORM,         # platform links: a distance-free share of the knowledge weights
     SPILLOVER,        # knowledge from the reachable pool, the foreign frontier and own R&D
     DEMAND,           # sector demand growth net of absorbed productivity gains -> labour trend
     SELECTION,        # replicator dynamics, sector trends, size-scaled shocks
