@@ -11,7 +11,9 @@ decomposition.csv has a row per mechanism (the first row, `none`, is the scenari
   delta_official_pp, log_growth_2020_25, contribution_log_growth
 with shares the mean over replicates of the end year's core VA share of GDP, delta = scenario -
 switched off, log growth ln(core VA end year / core VA 2020) and its contribution the
-scenario's log growth minus the switched-off run's.
+scenario's log growth minus the switched-off run's; cluster_growth_sd_pp and _slope_pp are the
+simulated cross-section of cluster growth 2020-23 (sim/cluster_growth.py), and a last row
+`observed` gives the same two statistics from sim/data/cluster_growth.csv.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import runner, scenario
+from sim import cluster_growth, runner, scenario
 from sim.inputs import load_inputs
 from sim.measurement import params_for, with_official_share
 
@@ -46,7 +48,8 @@ SWITCH_OFF: dict[str, tuple[str, ...]] = {
 }
 
 COLUMNS = ["mechanism", "switched_off_by", "share_2025_pct", "share_2025_official_pct",
-           "delta_pp", "delta_official_pp", "log_growth_2020_25", "contribution_log_growth"]
+           "delta_pp", "delta_official_pp", "log_growth_2020_25", "contribution_log_growth",
+           "cluster_growth_sd_pp", "cluster_growth_slope_pp"]
 
 
 def _end_figures(config, seeds, firms) -> dict:
@@ -59,9 +62,15 @@ def _end_figures(config, seeds, firms) -> dict:
     by_rep = annual.set_index(["replicate", "year"])
     va0 = by_rep.xs(first, level="year")["core_va_bn_yuan"]
     end = by_rep.xs(last, level="year")
-    return dict(share_2025_pct=end["core_va_share_gdp_pct"].mean(),
-                share_2025_official_pct=end["core_va_share_gdp_official_pct"].mean(),
-                log_growth_2020_25=float(np.mean(np.log(end["core_va_bn_yuan"] / va0))))
+    figures = dict(share_2025_pct=end["core_va_share_gdp_pct"].mean(),
+                   share_2025_official_pct=end["core_va_share_gdp_official_pct"].mean(),
+                   log_growth_2020_25=float(np.mean(np.log(end["core_va_bn_yuan"] / va0))))
+    rows = cluster_growth.observed()
+    if last >= rows["year_to"].max():  # the cross-section needs the years it covers
+        figures.update(cluster_growth.simulated_statistics(result.regions, inputs, rows))
+    else:
+        figures.update(cluster_growth_sd_pp=np.nan, cluster_growth_slope_pp=np.nan)
+    return figures
 
 
 def decompose(path, overrides=(), firms=None, replicates=None, seed=None,
@@ -71,7 +80,8 @@ def decompose(path, overrides=(), firms=None, replicates=None, seed=None,
         base.set("run.firms", firms)
     base.validate()
     seeds = runner.replicate_seeds(base, replicates, seed)
-    names = list(SWITCH_OFF) if mechanisms is None else list(mechanisms)
+    # `--only none`: the scenario alone (a scan over --set values)
+    names = list(SWITCH_OFF) if mechanisms is None else [m for m in mechanisms if m != "none"]
     rows = []
     for name in ["none"] + names:
         off = () if name == "none" else SWITCH_OFF[name]
@@ -89,16 +99,19 @@ def decompose(path, overrides=(), firms=None, replicates=None, seed=None,
     df["delta_pp"] = ref["share_2025_pct"] - df["share_2025_pct"]
     df["delta_official_pp"] = ref["share_2025_official_pct"] - df["share_2025_official_pct"]
     df["contribution_log_growth"] = ref["log_growth_2020_25"] - df["log_growth_2020_25"]
-    return df[COLUMNS]
+    obs = dict(mechanism="observed", switched_off_by="sim/data/cluster_growth.csv",
+               **cluster_growth.observed_statistics(load_inputs(base)))
+    return pd.concat([df, pd.DataFrame([obs])], ignore_index=True)[COLUMNS]
 
 
 def format_table(df: pd.DataFrame) -> str:
     lines = [f"{'mechanism':<18} {'share25':>8} {'official':>8} {'delta pp':>9} "
-             f"{'d official':>10} {'dlog growth':>11}"]
+             f"{'d official':>10} {'dlog growth':>11} {'clus sd':>7} {'clus slope':>10}"]
     for r in df.itertuples():
         lines.append(f"{r.mechanism:<18} {r.share_2025_pct:8.3f} {r.share_2025_official_pct:8.3f} "
                      f"{r.delta_pp:9.3f} {r.delta_official_pp:10.3f} "
-                     f"{r.contribution_log_growth:11.4f}")
+                     f"{r.contribution_log_growth:11.4f} {r.cluster_growth_sd_pp:7.2f} "
+                     f"{r.cluster_growth_slope_pp:10.2f}")
     return "\n".join(lines)
 
 
@@ -106,7 +119,7 @@ def cmd_decompose(args) -> int:
     from sim.cli import check_option
     check_option("--firms", args.firms, "run.firms")
     check_option("--replicates", args.replicates, "run.replicates")
-    unknown = set(args.only or ()) - set(SWITCH_OFF)
+    unknown = set(args.only or ()) - set(SWITCH_OFF) - {"none"}
     if unknown:
         from sim.errors import UsageError
         raise UsageError(f"--only {', '.join(sorted(unknown))}: unknown mechanism (known: "
@@ -131,6 +144,6 @@ def register(sub) -> None:
     p.add_argument("--replicates", type=int, help="paired replicates (default: run.replicates)")
     p.add_argument("--seed", type=int, help="master seed (default: run.seed)")
     p.add_argument("--only", action="append", metavar="MECHANISM",
-                   help="switch off only these mechanisms (repeatable)")
+                   help="switch off only these mechanisms (repeatable; `none`: only the scenario)")
     p.add_argument("--quiet", action="store_true", help="no per-run timing lines")
     p.set_defaults(func=cmd_decompose)
