@@ -64,7 +64,8 @@ def test_decompose_writes_a_row_per_mechanism_and_its_delta(tmp_path):
                      "--out", str(tmp_path)]) == 0
     import pandas as pd
     df = pd.read_csv(tmp_path / "decomposition.csv")
-    assert list(df["mechanism"]) == ["none", "innovation"]
+    assert list(df["mechanism"]) == ["none", "innovation", "observed"]
+    assert df["cluster_growth_sd_pp"].iloc[:2].isna().all()  # the run ends before 2023
     assert df.loc[1, "switched_off_by"] == "innovation.zeta=0"
     # innovation adds output: switched off, the end-year share is lower
     assert df.loc[1, "delta_pp"] == pytest.approx(df.loc[0, "share_2025_pct"]
