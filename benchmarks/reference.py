@@ -160,7 +160,7 @@ class ReferenceModel(mesa.Model):
         self.demand_mean, self.demand_sd = twin.demand_mean_pct, twin.demand_sd_pct
         self.demand_rng = np.random.default_rng([seed, demand.DEMAND_STREAM])
         self.demand_absorption = config["production.demand_absorption"]
-        self.sector_productivity = None
+        self.sector_productivity, self.demand_growth = None, twin.demand_growth
         self.area, self.pull = twin.area, twin.pull
         self.attractiveness_2020, self.designated = twin.attractiveness_2020, twin.inputs.designated
         self.designation_month = twin.designation_month
@@ -309,7 +309,7 @@ class ReferenceModel(mesa.Model):
         """Each sector's labour trend from its demand growth net of the absorbed productivity
         gain (sim/mechanisms/demand.py), from the firms' productivity before chip caps."""
         n = len(self.demand_mean)
-        if self.month % 12 == 0 or self.month == self.start_month:
+        if self.month % 12 == 0 and self.month // 12 > self.start_month // 12:
             self.demand_growth = demand.yearly_growth(self.demand_mean, self.demand_sd,
                                                       self.demand_rng.standard_normal(n))
         num, den = [0.0] * n, [0.0] * n

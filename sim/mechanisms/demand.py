@@ -1,7 +1,7 @@
 """Sector demand: market growth sets each NBS sector's labour input, net of what productivity
 gains already supply.
 
-Each year every NBS sector s draws its demand growth g_s = mean_s + sd_s z (z standard normal,
+Each year after the first every NBS sector s draws its demand growth g_s = mean_s + sd_s z (z standard normal,
 from the model's own demand stream so the other mechanisms' draws are unchanged), mean and sd
 from the 2020-23 MIIT revenue series (software for 03/04, electronic-information manufacturing
 for 01/02; sim/data/SOURCES.md). Labour input then grows each month by
@@ -57,13 +57,15 @@ class Demand(Mechanism):
         model.demand_mean_pct = np.array([p.trend_growth_pct[c] for c in codes], float)
         model.demand_sd_pct = np.array([p.demand_sd_pct[c] for c in codes], float)
         model.demand_rng = np.random.default_rng([model.seed, DEMAND_STREAM])
-        model.demand_growth = yearly_growth(model.demand_mean_pct, 0.0, 0.0)
+        model.demand_growth = yearly_growth(model.demand_mean_pct, 0.0, 0.0)  # the start year
         model.trend_log_monthly = labour_trend(model.demand_growth, 0.0, 0.0)
         model.sector_productivity = None
 
     def step(self, model, month) -> None:
         n = len(model.sector_codes)
-        if month.index % 12 == 0 or month.index == model.start_month:  # a new year's market
+        # a new year's market; the start year keeps the mean: its level is calibrated to the
+        # data by pilots on other seeds (sim/calibration/level.py), which a draw would undo
+        if month.index % 12 == 0 and month.index // 12 > model.start_month // 12:
             z = model.demand_rng.standard_normal(n)
             model.demand_growth = yearly_growth(model.demand_mean_pct, model.demand_sd_pct, z)
         y = sector_productivity(month.rows, model.firms, n)
