@@ -41,7 +41,8 @@ import mesa
 import numpy as np
 
 from sim.inputs import TIERS
-from sim.mechanisms import agglomeration, export_controls, innovation, policy, spillover
+from sim.mechanisms import (agglomeration, demand, export_controls, innovation, platform, policy,
+                            spillover)
 from sim.mechanisms.entry_exit import location_probabilities
 from sim.mechanisms.production import (firm_productivity, firm_profit, rd_response,
                                        value_added)
@@ -153,8 +154,13 @@ class ReferenceModel(mesa.Model):
         self.dependence = twin.dependence.tolist()
         self.dependence_array, self.domestic_2020 = twin.dependence, twin.domestic_2020
         self.va_ratio = twin.va_ratio.tolist()
-        self.trend = twin.trend_log_monthly.tolist()
-        self.w_region, self.h_sector = twin.w_region, twin.h_sector
+        self.w_region_distance, self.h_sector = twin.w_region_distance, twin.h_sector
+        self.platform_reach = config["platform.reach"]
+        # sector demand: the same draws as the array model's (its own stream of the seed)
+        self.demand_mean, self.demand_sd = twin.demand_mean_pct, twin.demand_sd_pct
+        self.demand_rng = np.random.default_rng([seed, demand.DEMAND_STREAM])
+        self.demand_absorption = config["production.demand_absorption"]
+        self.sector_productivity, self.demand_growth = None, twin.demand_growth
         self.area, self.pull = twin.area, twin.pull
         self.attractiveness_2020, self.designated = twin.attractiveness_2020, twin.inputs.designated
         self.designation_month = twin.designation_month
@@ -261,6 +267,8 @@ class ReferenceModel(mesa.Model):
             self.infrastructure_2020, self.config["policy.infrastructure_growth_pct"],
             self.month - self.start_month)
         self.infra_phi = (self.infrastructure ** self.phi).tolist()
+        self.w_region = platform.platform_weights(
+            self.w_region_distance, platform.platform_share(self.platform_reach, self.infrastructure))
         mass, k_mass = np.array(mass), np.array(k_mass)
         k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
         self.pool = spillover.knowledge_pool(mass.reshape(R, S), k_mean.reshape(R, S),
@@ -288,6 +296,7 @@ class ReferenceModel(mesa.Model):
             core += w_va
             if firm.output_cap < 1:
                 loss += w_va * (1 / firm.output_cap - 1)
+        self.demand_trend()
         self.wage = [self.wage_share * output[s] / max(jobs[s], 1e-12) for s in range(S)]
         self.mean_productivity = [output[s] / max(jobs[s], 1e-300) for s in range(S)]
         self.core_va_bn_yuan, self.direct_loss_bn_yuan = core, loss
@@ -295,6 +304,25 @@ class ReferenceModel(mesa.Model):
         self.core_va_share_gdp_pct = 100 * core / self.gdp_bn_yuan
         self.chip_self_sufficiency_pct = export_controls.self_sufficiency(
             self.dependence_array, self.domestic_array, np.array(va))
+
+    def demand_trend(self) -> None:
+        """Each sector's labour trend from its demand growth net of the absorbed productivity
+        gain (sim/mechanisms/demand.py), from the firms' productivity before chip caps."""
+        n = len(self.demand_mean)
+        if self.month % 12 == 0 and self.month // 12 > self.start_month // 12:
+            self.demand_growth = demand.yearly_growth(self.demand_mean, self.demand_sd,
+                                                      self.demand_rng.standard_normal(n))
+        num, den = [0.0] * n, [0.0] * n
+        for firm in self.agents:
+            j = firm.weight * firm.employment
+            num[firm.sector] += j * firm.productivity / max(firm.output_cap, 1e-12)
+            den[firm.sector] += j
+        y = np.array([num[k] / den[k] if den[k] > 0 else 0.0 for k in range(n)])
+        prev = self.sector_productivity
+        dlog = np.zeros(n) if prev is None else np.log(
+            np.where((y > 0) & (prev > 0), y / np.where(prev > 0, prev, 1), 1.0))
+        self.sector_productivity = y
+        self.trend = demand.labour_trend(self.demand_growth, dlog, self.demand_absorption).tolist()
 
     def innovation_aggregates(self) -> None:
         n_cells = self.n_regions * self.n_subsectors

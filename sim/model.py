@@ -103,8 +103,6 @@ class ClusterModel(mesa.Model):
                                                  p.spillover.within_region_weight)
         self.h_sector = spillover.sector_weights(self.inputs.subsector_sector,
                                                  p.spillover.cross_sector_weight)
-        trend = p.production.trend_growth_pct
-        self.trend_log_monthly = np.log1p(np.array([trend[c] for c in self.sector_codes]) / 100) / 12
         self.rd = production.rd_terms(p)
         self.rd_policy = self.rd.policy
         self.designation_month = month_index(p.policy.designation_date)

@@ -76,11 +76,24 @@ PARAMETERS: list[Param] = [
       "below the foreign frontier (frontier = 1) in 2020.", "Assumption, calibrated; IC self-"
       "sufficiency 15.9% (IC Insights 2021) signals a wide gap in chips", min=0, max=0.95),
     # --- production ----------------------------------------------------------------------
-    P("production.trend_growth_pct", {"01": 8.0, "02": 6.0, "03": 13.0, "04": 13.0}, "%/year",
-      "Trend growth of each NBS sector's labour input (market expansion), before productivity "
-      "gains, shocks and controls. Keys: sector codes.",
-      "Calibrated to 2020 growth: software revenue +13.3% (MIIT 2021), electronic information "
-      "manufacturing +8.3% (MIIT, D)", kind="sector_map", min=-30, max=60),
+    P("production.trend_growth_pct", {"01": 7.66, "02": 7.66, "03": 14.74, "04": 14.74},
+      "%/year", "Mean demand (market) growth of each NBS sector's revenue. Labour input grows "
+      "with it, net of the share production.demand_absorption of the sector's productivity "
+      "growth (sim/mechanisms/demand.py). Keys: sector codes.",
+      "Geometric mean growth 2020-23 of MIIT revenue: software 8.16 -> 12.33 trn (03, 04: "
+      "14.74%), electronic information manufacturing 12.1 -> 15.1 trn (01, 02: 7.66%); mapping "
+      "of 02 and 04 to these series is judgement (D). sim/data/SOURCES.md",
+      kind="sector_map", min=-30, max=60),
+    P("production.demand_sd_pct", {"01": 9.31, "02": 9.31, "03": 1.43, "04": 1.43}, "%/year",
+      "Sd of a sector's yearly demand growth around its mean (a draw per sector and year).",
+      "Sample sd of the three yearly growth rates 2021-23: software 16.4, 13.8, 14.1%; "
+      "electronic information manufacturing 16.5, 9.2, -1.9% (MIIT; 3 observations, so the sd "
+      "itself is uncertain by about +-50%)", kind="sector_map", min=0, max=50),
+    P("production.demand_absorption", 0.5, "fraction", "rho: share of a sector's productivity "
+      "growth that demand absorbs (labour input falls by rho x the gain). 1 = revenue fixed by "
+      "demand, mechanisms move only where it is made; 0 = each gain is extra output.",
+      "Judgement (D), range 0-1; not identified by the national 2020-23 series alone, left to "
+      "the calibration", min=0, max=1),
     P("production.wage_share", 0.5, "fraction of VA", "Labour share of value added; sets the wage "
       "bill firms pay whatever their output.", "China's labour share ~0.5 (NBS flow of funds; "
       "Bai & Qian 2010)", min=0, max=0.95),
@@ -129,6 +142,14 @@ PARAMETERS: list[Param] = [
       "Assumption (long-run TFP growth at the frontier)", min=-10, max=30),
     P("spillover.knowledge_elasticity", 0.12, "-", "theta: output elasticity of the knowledge stock.",
       "Hall, Mairesse & Mohnen 2010 (R&D capital elasticity 0.08-0.15)", min=0, max=1),
+    # --- platform (sim/mechanisms/platform.py) --------------------------------------------
+    P("platform.reach", 0.2, "fraction", "Share of the knowledge pool a fully platform-"
+      "connected cluster (infrastructure index 1) reaches regardless of distance; a cluster's "
+      "share is reach x its infrastructure index (capped at 1), growing with it.",
+      "Prior, judgement (D): 0-0.5. The seeds name platform-networked collaborative R&D and "
+      "production as the digital cluster's distinctive feature; no estimate exists, so the "
+      "calibration (cluster cross-section, sim/data/cluster_growth.csv) is to decide it",
+      min=0, max=1),
     # --- innovation ----------------------------------------------------------------------
     P("innovation.zeta", 0.2, "-", "Innovation success probability per month is 1-exp(-zeta x R&D "
       "share of value added).", "Dosi, Fagiolo & Roventini 2010 (form); value calibrated", min=0,

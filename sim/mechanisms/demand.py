@@ -1,0 +1,80 @@
+"""Sector demand: market growth sets each NBS sector's labour input, net of what productivity
+gains already supply.
+
+Each year after the first every NBS sector s draws its demand growth g_s = mean_s + sd_s z (z standard normal,
+from the model's own demand stream so the other mechanisms' draws are unchanged), mean and sd
+from the 2020-23 MIIT revenue series (software for 03/04, electronic-information manufacturing
+for 01/02; sim/data/SOURCES.md). Labour input then grows each month by
+
+    dln L_s = ln(1 + g_s)/12 - rho * dln y_s,
+
+y_s the sector's job-weighted labour productivity before chip caps (the cap is a supply loss,
+not a productivity gain demand could absorb) and rho (production.demand_absorption) the share
+of a productivity gain that demand absorbs: rho = 1, revenue grows at the market's pace
+whatever the mechanisms do (they only move where it is made); rho = 0, every productivity gain
+is extra output (the old exogenous labour trend). Selection (innovation.py) adds the monthly
+rate to each firm's growth as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import Mechanism
+
+DEMAND_STREAM = 0xD  # second seed word of the demand draws: a stream of their own
+
+
+def yearly_growth(mean_pct, sd_pct, z):
+    """Demand growth of each sector this year, fraction: mean + sd z, floored at -90%."""
+    return np.maximum((np.asarray(mean_pct, float) + np.asarray(sd_pct, float) * z) / 100, -0.9)
+
+
+def labour_trend(growth, dlog_productivity, absorption):
+    """Monthly log growth of labour input: demand growth net of the absorbed productivity gain."""
+    return np.log1p(growth) / 12 - absorption * np.asarray(dlog_productivity, float)
+
+
+def sector_productivity(rows, firms, n_sectors):
+    """Job-weighted mean productivity before chip caps, by NBS sector (0 where no jobs)."""
+    sector = np.take(firms.sector, rows)
+    jobs = np.take(firms.weight, rows) * np.take(firms.employment, rows)
+    raw = np.take(firms.productivity, rows) / np.maximum(np.take(firms.output_cap, rows), 1e-12)
+    num = np.bincount(sector, jobs * raw, n_sectors)
+    den = np.bincount(sector, jobs, n_sectors)
+    return np.divide(num, den, out=np.zeros(n_sectors), where=den > 0)
+
+
+class Demand(Mechanism):
+    """Each NBS sector's labour trend this month, from its demand growth."""
+
+    name = "demand"
+    section = "production"
+
+    def setup(self, model) -> None:
+        p = model.p.production
+        codes = model.sector_codes
+        model.demand_mean_pct = np.array([p.trend_growth_pct[c] for c in codes], float)
+        model.demand_sd_pct = np.array([p.demand_sd_pct[c] for c in codes], float)
+        model.demand_rng = np.random.default_rng([model.seed, DEMAND_STREAM])
+        model.demand_growth = yearly_growth(model.demand_mean_pct, 0.0, 0.0)  # the start year
+        model.trend_log_monthly = labour_trend(model.demand_growth, 0.0, 0.0)
+        model.sector_productivity = None
+
+    def step(self, model, month) -> None:
+        n = len(model.sector_codes)
+        # a new year's market; the start year keeps the mean: its level is calibrated to the
+        # data by pilots on other seeds (sim/calibration/level.py), which a draw would undo
+        if month.index % 12 == 0 and month.index // 12 > model.start_month // 12:
+            z = model.demand_rng.standard_normal(n)
+            model.demand_growth = yearly_growth(model.demand_mean_pct, model.demand_sd_pct, z)
+        y = sector_productivity(month.rows, model.firms, n)
+        previous = model.sector_productivity
+        dlog = np.zeros(n) if previous is None else np.log(
+            np.where((y > 0) & (previous > 0), y / np.where(previous > 0, previous, 1), 1.0))
+        model.sector_productivity = y
+        model.trend_log_monthly = labour_trend(model.demand_growth, dlog,
+                                               model.p.production.demand_absorption)
+
+
+DEMAND = Demand()
