@@ -70,7 +70,7 @@ def report_frame(result) -> pd.DataFrame:
 
 def fit_report(config, result, command: str) -> str:
     from sim.calibration import fit as fitmod  # heavy, see cmd_calibrate
-    from sim.calibration.moments import MOMENTS
+    from sim.calibration.moments import moment
 
     df = report_frame(result)
     j_cs = fitmod.objective(result.check_start, result.targets)
@@ -107,14 +107,14 @@ def fit_report(config, result, command: str) -> str:
               "fitted, held-out seeds |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in df.iterrows():
-        unit = MOMENTS[r["target"]].unit
+        unit = moment(r["target"]).unit
         lines.append(f"| {r['target']} | {unit} | {r['value']:g} | {r['sd']:g} | {r['grade']} | "
                      f"{r['sim_start_mean']:.3f} +/- {r['sim_start_sd']:.3f} | {r['z_start']:+.2f} | "
                      f"{r['sim_fit_mean']:.3f} +/- {r['sim_fit_sd']:.3f} | {r['z_fit']:+.2f} | "
                      f"{r['check_fit_mean']:.3f} |")
     lines += ["", "## What each target measures, and how loosely the model maps onto it", ""]
     for t in result.targets:
-        lines += [f"- **{t.name}** ({MOMENTS[t.name].definition}). Source: {t.source}. {t.note}"]
+        lines += [f"- **{t.name}** ({moment(t.name).definition}). Source: {t.source}. {t.note}"]
     lines += ["", "Files: `fitted.yaml` (the fitted scenario, extends the input), "
               "`fit_report.csv` (this table), `trials.csv` (every trial: parameters, objective, "
               "simulated moment means).", ""]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibration.moments import MOMENTS, MomentRecorder
+from sim.calibration.moments import MOMENTS, MomentRecorder, moment, observed_target, parse_observed
 from sim.inputs import csv_rows, load_inputs, number_problem
 from sim.parameters import BY_KEY
 from sim.runner import build_model
@@ -116,7 +116,21 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
             raise ScenarioError(path, i, name, f"duplicate {kind} (first at line "
                                                f"{first[kind, name]})")
         first[kind, name] = i
-        if kind == "target":
+        if kind == "target" and name.startswith("observed:"):
+            try:
+                parse_observed(name)
+                moment(name)
+                value, sd = observed_target(name)
+            except (KeyError, ValueError):
+                raise ScenarioError(path, i, name, "no such published series in "
+                                    "sim/data/observed.csv (observed:SERIES:YEAR:CATEGORY)")
+            value = value if row.get("value", "") == "" else num(row, "value", i, True)
+            sd = sd if row.get("sd", "") == "" else num(row, "sd", i, True)
+            if sd <= 0:
+                raise ScenarioError(path, i, f"{name}.sd", "must be positive")
+            targets.append(Target(name, value, sd, None, None, row.get("grade", ""),
+                                  row.get("source", ""), row.get("note", ""), i))
+        elif kind == "target":
             if name not in MOMENTS:
                 near = difflib.get_close_matches(name, MOMENTS, n=1)
                 raise ScenarioError(path, i, name, "unknown moment" +
@@ -168,7 +182,7 @@ def simulate(config: Scenario, seeds, firms: int, names: list[str], inputs=None)
         rec = MomentRecorder(model)
         model.observers.append(rec)
         model.run()
-        out[i] = [MOMENTS[n].compute(rec) for n in names]
+        out[i] = [moment(n).compute(rec) for n in names]
     return out
 
 

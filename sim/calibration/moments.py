@@ -3,6 +3,12 @@
 Each moment has an id (the `name` of a target row in a targets file), a unit and a plain-words
 definition of what it measures in the model; docs in calibration/README.md say how closely each
 maps onto its published counterpart. Add a moment by adding a function to MOMENTS.
+
+Any published series of sim/data/observed.csv is a moment too, named
+`observed:SERIES:YEAR:CATEGORY` (e.g. observed:core_va_share_gdp_official_pct:2023:all): the run
+is put through the measurement step (sim/measurement.py) as the statistical office would
+measure it, and a targets row of that name may leave value and sd empty to take them from the
+observed table (`observed_target`).
 """
 
 from __future__ import annotations
@@ -11,8 +17,16 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
+from sim import measurement
 from sim.validation import stylised
+
+OBSERVED_PREFIX = "observed:"
+# The smallest sd an observed series gets as a target, relative to its value: the published
+# rounding (often 0.05 bn yuan) is far below the error of mapping model sub-sectors onto a
+# statistic's coverage (measurement.REVENUE_COVERAGE), which is judged at about 2%.
+MAPPING_SD_FLOOR = 0.02
 
 
 class MomentRecorder:
@@ -146,3 +160,78 @@ MOMENTS: dict[str, Moment] = {m.name: m for m in (
     Moment("volatility_size_beta", "-", "beta in sd(g|S) ~ S^-beta, annual employment growth net "
            "of sub-sector means, all year pairs pooled", _beta),
 )}
+
+
+def _simulated(rec: MomentRecorder) -> measurement.Simulated:
+    """The run's annual aggregates in the form the measurement step reads (complete years)."""
+    m = rec.model
+    years = sorted({mo // 12 for mo in rec.months if rec._year_mask(mo // 12).sum() == 12})
+    annual = pd.DataFrame({"year": years,
+                           "core_va_bn_yuan": [rec.annual("sub", y).sum() for y in years],
+                           "gdp_bn_yuan": [m.gdp_by_year[y] for y in years]})
+    subs = pd.DataFrame([{"year": y, "subsector": sid, "core_va_bn_yuan": va}
+                         for y in years for sid, va in zip(m.subsector_ids, rec.annual("sub", y))])
+    end = []
+    for y, snap in sorted(rec.snapshots.items()):
+        jobs = np.bincount(snap["subsector"], snap["weight"] * snap["employment"], m.n_subsectors)
+        firms = np.bincount(snap["subsector"], snap["weight"], m.n_subsectors)
+        end += [{"year": y, "subsector": sid, "firms": firms[s], "employment": jobs[s]}
+                for s, sid in enumerate(m.subsector_ids)]
+    year_end = pd.DataFrame(end)
+    if len(year_end):
+        sector_of = dict(zip(m.inputs.sectors["subsector_id"], m.inputs.sectors["sector"]))
+        year_end = (year_end.assign(sector=year_end["subsector"].map(sector_of))
+                    .groupby(["year", "sector"], sort=True)[["firms", "employment"]].sum()
+                    .reset_index())
+    return measurement.Simulated(annual, subs, year_end if len(year_end) else None)
+
+
+def parse_observed(name: str) -> tuple[str, int, str] | None:
+    """(series, year, category) of an `observed:SERIES:YEAR:CATEGORY` moment name, else None."""
+    if not name.startswith(OBSERVED_PREFIX):
+        return None
+    parts = name[len(OBSERVED_PREFIX):].split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise ValueError(f"{name}: expected observed:SERIES:YEAR:CATEGORY")
+    return parts[0], int(parts[1]), parts[2]
+
+
+def observed_target(name: str) -> tuple[float, float]:
+    """(value, sd) of an observed moment: the published value, and its stated uncertainty or
+    MAPPING_SD_FLOOR of the value, whichever is larger. KeyError if nothing was published."""
+    series, year, category = parse_observed(name)
+    obs = measurement.observed_table()
+    row = obs[(obs["series"] == series) & (obs["year"] == year) & (obs["category"] == category)]
+    if row.empty:
+        raise KeyError(name)
+    value, unc = float(row["value"].iloc[0]), float(row["uncertainty"].iloc[0])
+    return value, max(unc, MAPPING_SD_FLOOR * abs(value))
+
+
+def observed_moment(name: str) -> Moment:
+    series, year, category = parse_observed(name)
+    if series not in measurement.BY_NAME:
+        raise KeyError(name)
+    measure = measurement.BY_NAME[series].measure
+
+    def compute(rec: MomentRecorder) -> float:
+        p = measurement.params_for(rec.model.config, rec.model.inputs)
+        out = measure(_simulated(rec), p)
+        hit = out[(out["year"] == year) & (out["category"] == category)]
+        if hit.empty:
+            raise ValueError(f"{name}: the run does not cover {year}")
+        return float(hit["value"].iloc[0])
+
+    unit = measurement.BY_NAME[series].unit
+    return Moment(name, unit, f"{series} {year} ({category}) as the "
+                  f"{measurement.BY_NAME[series].publisher} would publish it (sim/measurement.py)",
+                  compute)
+
+
+def moment(name: str) -> Moment:
+    """A named moment: one of MOMENTS or an observed series (KeyError if neither)."""
+    if name in MOMENTS:
+        return MOMENTS[name]
+    if parse_observed(name) is None:
+        raise KeyError(name)
+    return observed_moment(name)
