@@ -35,7 +35,12 @@ def cmd_validate_model(args) -> int:
     report.check_targets(out, figs)  # before minutes of runs
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"validate-model: {msg}"))
     t0 = time.perf_counter()
-    res = report.run(config, counterfactual, firms, seeds, progress=say)
+    decomposition = None
+    if args.decomposition:
+        import pandas as pd
+        decomposition = pd.read_csv(args.decomposition)
+    res = report.run(config, counterfactual, firms, seeds, progress=say,
+                     decomposition=decomposition)
     command = " ".join(["clustersim validate-model",
                         *(shlex.quote(a) for a in args.argv_for_report)])
     report.write(res, out, figs, command)
@@ -56,6 +61,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, help="master seed (default: run.seed)")
     p.add_argument("--out", default="docs/validation.md", help="report file (default: %(default)s)")
     p.add_argument("--figures", help="figure folder (default: figures/validation/ beside --out)")
+    p.add_argument("--decomposition", metavar="CSV",
+                   help="decomposition.csv of `clustersim decompose` to include in the report")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_with_argv(cmd_validate_model))
 

@@ -22,6 +22,7 @@ from sim.outputs import package_versions
 from sim.runner import build_model
 from sim.scenario import Scenario
 from sim.validation import experiments as ex
+from sim.validation import observed_fit
 from sim.validation import stylised as st
 
 # Reference values (sources in the report and in /work/shared/data/figures_to_2020.csv)
@@ -47,11 +48,15 @@ class Results:
     shock: pd.DataFrame | None = None
     shares: pd.DataFrame | None = None
     reporter_gap: float = 0.0
+    observed: pd.DataFrame | None = None          # observed_fit.fit_table
+    decomposition: pd.DataFrame | None = None     # decomposition.csv of clustersim decompose
 
 
 def run(config: Scenario, counterfactual: Scenario, firms: int, seeds: list[int],
-        progress=print) -> Results:
-    res = Results(config, firms, list(seeds))
+        progress=print, decomposition: pd.DataFrame | None = None) -> Results:
+    res = Results(config, firms, list(seeds), decomposition=decomposition)
+    progress(f"published series 2020-2023, measured as published: {len(seeds)} replicates")
+    res.observed = observed_fit.fit_table(config, seeds, firms)
     inputs = load_inputs(config)
     area = dict(zip(inputs.regions["region_id"], inputs.regions["area_km2"].astype(float)))
 
@@ -321,6 +326,8 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
         "Verdicts compare a point estimate with a published range; `OUTSIDE` is a finding about the "
         "model to act on, not a test failure.",
         "",
+        *_observed_section(res),
+        *_decomposition_section(res),
         "## 1. Firm-size upper tail",
         "",
         "Each agent stands for `weight` real firms of equal size, so the tail is estimated on real "
@@ -455,6 +462,48 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
                       {"scenario": "{}", "year": "{:.0f}", "mean": "{:.3f}", "std": "{:.3f}"}),
             ""]
     return "\n".join(out) + "\n"
+
+
+def _observed_section(res: Results) -> list[str]:
+    obs = res.observed
+    if obs is None or obs.empty:
+        return []
+    counts = obs["verdict"].value_counts()
+    return [
+        "## Published series 2020-2023, simulated against observed",
+        "",
+        "Every series in `sim/data/observed.csv`, measured from the runs as its publisher measures "
+        "it (`sim/measurement.py`: the NBS share and core VA on the census basis from 2023, MIIT "
+        "and CSIA revenue from sub-sector value added, census counts at the year end). "
+        "`inside`: the mean of the replicates lies within the stated uncertainty of the "
+        "published figure (mostly its rounding); `inside 2%`: within the 2% mapping band the "
+        "calibration uses as its sd floor; `OUTSIDE` otherwise, with the reason where it is "
+        f"known. Counts: {', '.join(f'{k} {v}' for k, v in counts.items())}.",
+        "",
+        _md_table(obs[["series", "year", "category", "observed", "uncertainty", "grade",
+                       "simulated", "sd_across_seeds", "error_pct", "verdict", "reason"]],
+                  {"series": "`{}`", "year": "{:.0f}", "category": "{}", "observed": "{:,.4g}",
+                   "uncertainty": "{:,.3g}", "grade": "{}", "simulated": "{:,.4g}",
+                   "sd_across_seeds": "{:,.3g}", "error_pct": "{:+.1f}", "verdict": "{}",
+                   "reason": "{}"}),
+        ""]
+
+
+def _decomposition_section(res: Results) -> list[str]:
+    d = res.decomposition
+    if d is None or d.empty:
+        return []
+    cols = [c for c in ("mechanism", "share_2025_pct", "share_2025_official_pct", "delta_pp",
+                        "delta_official_pp", "log_growth_contribution") if c in d.columns]
+    return [
+        "## What each mechanism contributes (switch-off decomposition)",
+        "",
+        "From `clustersim decompose` (paired seeds; what 'off' means for each mechanism is "
+        "`sim/decompose.SWITCH_OFF`, listed in docs/decomposition.md with the cluster "
+        "cross-section). delta = scenario minus switched off, pp of the 2025 share.",
+        "",
+        _md_table(d[cols], {c: ("{}" if c == "mechanism" else "{:.3f}") for c in cols}),
+        ""]
 
 
 def check_targets(md_path: Path, fig_dir: Path) -> None:
