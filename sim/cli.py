@@ -114,9 +114,11 @@ def cmd_run(args) -> int:
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
         wall = time.perf_counter() - t0
-        outputs.write_run(result, staging, summary,
-                          outputs.manifest(config, seeds, config["run.firms"], wall),
-                          figures=not args.no_figures)
+        manifest = outputs.manifest(config, seeds, config["run.firms"], wall)
+        if result.parameters is not None:
+            manifest["posterior"] = {"file": str(config.resolve_path("calibration.posterior")),
+                                     "draws": result.parameters.to_dict("records")}
+        outputs.write_run(result, staging, summary, manifest, figures=not args.no_figures)
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
