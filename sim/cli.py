@@ -113,6 +113,8 @@ def cmd_run(args) -> int:
                                              progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
+        if result.parameters is not None:
+            summary["posterior"] = posterior_summary(summary, len(seeds))
         wall = time.perf_counter() - t0
         manifest = outputs.manifest(config, seeds, config["run.firms"], wall)
         if result.parameters is not None:
@@ -122,6 +124,18 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
+
+
+def posterior_summary(summary: dict, n: int) -> dict:
+    """With a posterior each replicate is one (parameter draw, seed) pair, so the bands of
+    share_by_year are posterior-predictive and P(target) integrates over both; its 90%
+    interval is the Jeffreys interval for a binomial proportion over the n replicates."""
+    from scipy.stats import beta  # heavy: only runs with a posterior
+
+    k = round(summary["probability_target_hit"] * n)
+    lo = 0.0 if k == 0 else float(beta.ppf(0.05, k + 0.5, n - k + 0.5))
+    hi = 1.0 if k == n else float(beta.ppf(0.95, k + 0.5, n - k + 0.5))
+    return {"draws": n, "probability_target_hit_90pct_interval": [lo, hi]}
 
 
 def print_summary(config, summary: dict, out: Path, wall: float) -> None:
