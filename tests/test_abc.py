@@ -85,3 +85,21 @@ def test_bad_posterior_weights_name_the_key(tmp_path):
     with pytest.raises(ScenarioError) as e:
         posterior_draws(config, [1])
     assert "calibration.posterior" in str(e.value) and "s.yaml" in str(e.value)
+
+
+@pytest.mark.slow
+def test_abc_recovers_a_known_trend_growth(tmp_path):
+    """Simulate with software trend growth 18 %/year (default 13), take the simulated
+    moments as targets, calibrate from a uniform 0..25 prior: the 5-95% posterior interval
+    holds 18 and is narrower than the prior's."""
+    config = load_scenario(ROOT / "scenarios/baseline.yaml")
+    names = ["software_growth_2020", "software_growth_2020_2022"]
+    free = fitmod.Free("production.trend_growth_pct.03", 0, 25)
+    truth = abc.Simulator(config, [free], names, 1000, 0).moments(
+        {free.key: 18.0}, 123)
+    targets = [fitmod.Target(n, truth[n], 2.0, None, None, "", "", "", 0) for n in names]
+    res = abc.run_abc(config, targets, [free], 1000, 240, 40, 5, tmp_path / "h.db")
+    x, w = res.posterior[free.key].to_numpy(), res.posterior["weight"].to_numpy()
+    lo, hi = abc.weighted_quantile(x, w, [0.05, 0.95])
+    assert lo <= 18 <= hi
+    assert hi - lo < 0.9 * 25  # the prior's 5-95% width
