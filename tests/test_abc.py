@@ -103,3 +103,39 @@ def test_abc_recovers_a_known_trend_growth(tmp_path):
     lo, hi = abc.weighted_quantile(x, w, [0.05, 0.95])
     assert lo <= 18 <= hi
     assert hi - lo < 0.9 * 25  # the prior's 5-95% width
+
+
+def test_variance_split_puts_a_parameter_driven_spread_in_the_parameter_part():
+    from types import SimpleNamespace
+
+    from sim.cli import posterior_summary
+
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(0, 1, 40)
+    noise = rng.normal(0, 0.1, 40)
+    annual = pd.DataFrame({"replicate": range(40), "year": 2025,
+                           "core_va_share_gdp_pct": 9 + 2 * theta + noise})
+    params = pd.DataFrame({"replicate": range(40), "seed": range(40), "posterior_row": 0,
+                           "innovation.selection": theta})
+    summary = {"target_year": 2025, "probability_target_hit": 0.5}
+    v = posterior_summary(summary, 40, SimpleNamespace(annual=annual, parameters=params))
+    split = v["target_year_share_variance"]
+    assert split["parameters"] == pytest.approx(4 * theta.var(), rel=0.1)
+    assert split["stochastic_and_nonlinear"] == pytest.approx(0.01, rel=0.5)
+    lo, hi = v["probability_target_hit_90pct_interval"]
+    assert lo < 0.5 < hi and hi - lo < 0.3
+
+
+def test_run_over_a_posterior_is_byte_identical_and_records_the_draws(tmp_path):
+    from sim.cli import main
+
+    _posterior_scenario(tmp_path, [0.2, 0.3, 0.5])
+    outs = []
+    for name in ("a", "b"):
+        assert main(["run", str(tmp_path / "s.yaml"), "--firms", "300", "--replicates", "2",
+                     "--no-figures", "--quiet", "--out", str(tmp_path / name)]) == 0
+        outs.append(tmp_path / name)
+    for f in ("annual.csv", "national.csv", "parameters.csv", "summary.json"):
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
+    p = pd.read_csv(outs[0] / "parameters.csv")
+    assert list(p["seed"]) == [42, 43] and set(p["innovation.selection"]) <= {0.001, 0.002, 0.003}
