@@ -114,13 +114,45 @@ def cmd_run(args) -> int:
                                              progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
+        if result.parameters is not None:
+            summary["posterior"] = posterior_summary(summary, len(seeds), result)
         wall = time.perf_counter() - t0
-        outputs.write_run(result, staging, summary,
-                          outputs.manifest(config, seeds, config["run.firms"], wall),
-                          figures=not args.no_figures)
+        manifest = outputs.manifest(config, seeds, config["run.firms"], wall)
+        if result.parameters is not None:
+            manifest["posterior"] = {"file": str(config.resolve_path("calibration.posterior")),
+                                     "draws": result.parameters.to_dict("records")}
+        outputs.write_run(result, staging, summary, manifest, figures=not args.no_figures)
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
+
+
+def posterior_summary(summary: dict, n: int, result) -> dict:
+    """With a posterior each replicate is one (parameter draw, seed) pair, so the bands of
+    share_by_year are posterior-predictive and P(target) integrates over both; its 90%
+    interval is the Jeffreys interval for a binomial proportion over the n replicates. The
+    variance of the target-year share is split by a least-squares fit on the drawn parameters:
+    the explained part is parameter uncertainty, the residual stochasticity (plus whatever of
+    the parameters' effect is not linear, so the parameter part is a lower bound)."""
+    import numpy as np
+    from scipy.stats import beta  # heavy: only runs with a posterior
+
+    k = round(summary["probability_target_hit"] * n)
+    lo = 0.0 if k == 0 else float(beta.ppf(0.05, k + 0.5, n - k + 0.5))
+    hi = 1.0 if k == n else float(beta.ppf(0.95, k + 0.5, n - k + 0.5))
+    out = {"draws": n, "probability_target_hit_90pct_interval": [lo, hi]}
+    a = result.annual
+    y = a[a["year"] == summary["target_year"]].sort_values("replicate")[outputs.share_column(a)]
+    x = result.parameters.drop(columns=["replicate", "seed", "posterior_row"]).to_numpy(float)
+    if len(y) > x.shape[1] + 2:
+        y = y.to_numpy(float)
+        design = np.column_stack([np.ones(len(y)), (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1)])
+        fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+        total, resid = y.var(), (y - fitted).var()
+        out["target_year_share_variance"] = {"total": float(total),
+                                             "parameters": float(total - resid),
+                                             "stochastic_and_nonlinear": float(resid)}
+    return out
 
 
 def print_summary(config, summary: dict, out: Path, wall: float) -> None:
@@ -136,6 +168,13 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
               f"{s['p95']:6.2f}{mark}")
     p = summary["probability_target_hit"]
     print(f"  target {target:g}% by {year} (official basis): reached in {p:.0%} of replicates")
+    if "posterior" in summary:  # replicates drawn from a posterior: say how sure that is
+        lo, hi = summary["posterior"]["probability_target_hit_90pct_interval"]
+        v = summary["posterior"].get("target_year_share_variance")
+        print(f"  posterior-predictive P(target): 90% interval {lo:.0%}..{hi:.0%}"
+              + (f"; {year} share variance {v['total']:.3g} pp^2 = parameters "
+                 f"{v['parameters']:.3g} + stochastic {v['stochastic_and_nonlinear']:.3g}"
+                 if v else ""))
     print(f"  outputs: {out}/ (national, annual, regions, sectors, firms CSV; figures/)  "
           f"[{wall:.1f} s]")
 

@@ -49,7 +49,7 @@ FIRM_COLUMNS = ["replicate", "year", "firm_id", "region", "sector", "weight", "r
                 "value_added_bn_yuan", "employment", "productivity", "knowledge", "age_months"]
 FLOAT_FORMAT = "%.10g"
 OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
-RUN_FILES = frozenset({"national.csv", "annual.csv", "regions.csv", "sectors.csv", "firms.csv",
+RUN_FILES = frozenset({"parameters.csv", "national.csv", "annual.csv", "regions.csv", "sectors.csv", "firms.csv",
                        "summary.json", "manifest.json", "figures"})
 
 
@@ -160,6 +160,7 @@ class RunResult:
     firms: pd.DataFrame
     seeds: list[int]
     events: list[tuple[str, str]] = field(default_factory=list)
+    parameters: pd.DataFrame | None = None  # one row per replicate when drawn from a posterior
 
 
 def annual_from_national(national: pd.DataFrame) -> pd.DataFrame:
@@ -262,6 +263,8 @@ def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: d
     write_csv(result.regions, directory / "regions.csv")
     write_csv(result.sectors, directory / "sectors.csv")
     write_csv(result.firms, directory / "firms.csv")
+    if result.parameters is not None:
+        write_csv(result.parameters, directory / "parameters.csv")
     write_json(summary, directory / "summary.json")
     if figures:
         from sim import figures as fig

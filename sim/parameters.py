@@ -75,6 +75,10 @@ PARAMETERS: list[Param] = [
     P("calibration.knowledge_gap", 0.4, "fraction", "Mean distance of Chinese firms' knowledge stock "
       "below the foreign frontier (frontier = 1) in 2020.", "Assumption, calibrated; IC self-"
       "sufficiency 15.9% (IC Insights 2021) signals a wide gap in chips", min=0, max=0.95),
+    P("calibration.posterior", "builtin", "path", "Posterior of the free parameters (parquet: a "
+      "column per parameter key, `weight`), as written by `clustersim calibrate --method abc`; "
+      "`builtin` means none: the scenario's point values. Relative to the scenario file.",
+      "sim/calibration/abc.py", kind="str"),
     # --- production ----------------------------------------------------------------------
     P("production.trend_growth_pct", {"01": 7.66, "02": 7.66, "03": 14.74, "04": 14.74},
       "%/year", "Mean demand (market) growth of each NBS sector's revenue. Labour input grows "

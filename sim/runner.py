@@ -3,6 +3,7 @@ and the browser page share."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim import measurement
@@ -10,7 +11,9 @@ from sim.calibration.level import initial_level
 from sim.inputs import Inputs, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import NATIONAL_COLUMNS, Recorder, RunResult, annual_from_national
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
+
+POSTERIOR_STREAM = 0x505354  # keeps the posterior draw's stream apart from the model's
 
 
 def replicate_seeds(config: Scenario, replicates: int | None = None,
@@ -54,11 +57,50 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
                      [seed], list(model.event_log))
 
 
+def posterior_draws(config: Scenario, seeds: list[int]) -> pd.DataFrame | None:
+    """One parameter set per replicate from `calibration.posterior`, drawn by weight with a
+    generator seeded by the replicate's seed alone (so a replicate's draw does not depend on
+    how many replicates run); None without a posterior."""
+    path = config.resolve_path("calibration.posterior")
+    if path is None:
+        return None
+    file, line = config.where("calibration.posterior")
+    try:
+        post = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(file, line, "calibration.posterior", f"cannot read {path}: {exc}")
+    keys = [c for c in post.columns if c != "weight"]
+    if "weight" not in post.columns or not keys or len(post) == 0:
+        raise ScenarioError(file, line, "calibration.posterior", f"{path}: expected rows with "
+                            "a `weight` column and a column per parameter key")
+    w = post["weight"].to_numpy(float)
+    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        raise ScenarioError(file, line, "calibration.posterior", f"{path}: weights must be "
+                            "finite, non-negative, not all zero")
+    rows = []
+    for r, s in enumerate(seeds):
+        i = int(np.random.default_rng([POSTERIOR_STREAM, s]).choice(len(post), p=w / w.sum()))
+        rows.append({"replicate": r, "seed": s, "posterior_row": i,
+                     **{k: float(post[k].iloc[i]) for k in keys}})
+    return pd.DataFrame(rows)
+
+
+def _with_draw(config: Scenario, draw: dict) -> Scenario:
+    c = config.copy()
+    for key, value in draw.items():
+        if key not in ("replicate", "seed", "posterior_row"):
+            c.set(key, value)
+    return c.validate()
+
+
 def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
                  firm_snapshots: bool = True, progress=None) -> RunResult:
     inputs = load_inputs(config)
-    parts = [run_replicate(config, s, r, firms, inputs, firm_snapshots, progress)
-             for r, s in enumerate(seeds)]
+    draws = posterior_draws(config, seeds)
+    configs = [config] * len(seeds) if draws is None else \
+        [_with_draw(config, d) for d in draws.to_dict("records")]
+    parts = [run_replicate(c, s, r, firms, inputs, firm_snapshots, progress)
+             for r, (c, s) in enumerate(zip(configs, seeds))]
     cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
     return RunResult(cat("national"), cat("annual"), cat("regions"), cat("sectors"), cat("firms"),
-                     list(seeds), parts[0].events)
+                     list(seeds), parts[0].events, draws)

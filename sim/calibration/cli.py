@@ -21,7 +21,7 @@ from sim.cli import STAGED_NOTE, check_option
 from sim.errors import checkpointed, terminated
 from sim.outputs import git_commit, package_versions
 from sim.runner import replicate_seeds
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 
 def _nested(values: dict[str, float]) -> dict:
@@ -155,6 +155,14 @@ def cmd_calibrate(args) -> int:
     out = Path(args.out) if args.out else Path("calibration") / f"{config.name}_fit"
     command = "clustersim calibrate " + " ".join(shlex.quote(a) for a in _argv())
     say = (lambda *a: None) if args.quiet else print
+    if args.method == "abc":
+        from sim.calibration.abc_cli import cmd_abc  # heavy (pyabc): only this method
+
+        check_option("--population", args.population, minimum=2, why="particles per generation")
+        check_option("--predictive", args.predictive, minimum=2, why="predictive draws")
+        if not frees:
+            raise ScenarioError(args.targets, None, None, "no free parameters")
+        return cmd_abc(args, config, targets, frees, command, say)
     t0 = time.perf_counter()
 
     def progress(i, j):
@@ -226,6 +234,17 @@ def register(subparsers) -> None:
     p.add_argument("--budget", type=int, default=60, help="trials (default 60)")
     p.add_argument("--firms", type=int, default=2000, help="firm agents per run (default 2000)")
     p.add_argument("--search-seed", type=int, default=0, help="seed of the TPE sampler")
+    p.add_argument("--method", choices=("smm", "abc"), default="smm",
+                   help="smm: simulated moments, Optuna TPE point estimate (default); abc: "
+                        "ABC-SMC posterior with pyabc (sim/calibration/abc.py)")
+    p.add_argument("--dask-local", type=int, metavar="N",
+                   help="abc: run simulations on a local Dask cluster of N workers")
+    p.add_argument("--scheduler", metavar="ADDR", help="abc: run on the Dask scheduler ADDR")
+    p.add_argument("--population", type=int, default=100,
+                   help="abc: particles per generation (default 100); --budget is then the "
+                        "total number of simulations")
+    p.add_argument("--predictive", type=int, default=40,
+                   help="abc: posterior-predictive draws in the report (default 40)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it holds an earlier output of `clustersim calibrate` "

@@ -31,7 +31,10 @@ from sim.runner import build_model
 from sim.scenario import (MAX_TABLE_BYTES, SECTOR_CODES, Scenario, ScenarioError,
                           read_text_file, suggest)
 
-TARGET_COLUMNS = ("type", "name", "value", "low", "high", "sd", "grade", "source", "note")
+TARGET_COLUMNS = ("type", "name", "value", "low", "high", "sd", "grade", "source", "note",
+                  # optional, free rows only: the prior of `--method abc` (sim/calibration/abc.py)
+                  "prior", "prior_mean", "prior_sd")
+PRIORS = ("uniform", "normal", "lognormal")
 
 
 @dataclass
@@ -53,6 +56,11 @@ class Free:
     low: float
     high: float
     origin: str = ""
+    # prior for --method abc, truncated to low..high: uniform, or normal(mean, sd), or
+    # lognormal with median `mean` and log-sd `sd`
+    prior: str = "uniform"
+    mean: float | None = None
+    sd: float | None = None
 
 
 def _param_for(key: str):
@@ -143,8 +151,21 @@ def read_targets(path: str | Path) -> tuple[list[Target], list[Free]]:
                                   num(row, "high", i, False), row.get("grade", ""),
                                   row.get("source", ""), row.get("note", ""), i))
         else:
-            frees.append(check_free(Free(name, num(row, "low", i, True),
-                                         num(row, "high", i, True), f"{path.name}:{i}"), path, i))
+            free = check_free(Free(name, num(row, "low", i, True), num(row, "high", i, True),
+                                   f"{path.name}:{i}"), path, i)
+            free.prior = row.get("prior", "") or "uniform"
+            if free.prior not in PRIORS:
+                raise ScenarioError(path, i, f"{name}.prior", f"expected one of "
+                                    f"{', '.join(PRIORS)}, got {free.prior!r}")
+            if free.prior != "uniform":
+                free.mean = num(row, "prior_mean", i, True)
+                free.sd = num(row, "prior_sd", i, True)
+                if free.sd <= 0:
+                    raise ScenarioError(path, i, f"{name}.prior_sd", "must be positive")
+                if free.prior == "lognormal" and free.mean <= 0:
+                    raise ScenarioError(path, i, f"{name}.prior_mean", "a lognormal's median "
+                                        "must be positive")
+            frees.append(free)
     if not targets:
         raise ScenarioError(path, None, None, "no target rows")
     return targets, frees

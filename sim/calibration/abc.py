@@ -1,0 +1,214 @@
+"""Bayesian calibration: ABC-SMC (approximate Bayesian computation, sequential Monte Carlo;
+Toni et al. 2009, Klinger et al. 2018) with pyabc.
+
+Why pyabc: it is made for expensive stochastic simulators with a handful of summary
+statistics, runs on Dask, and keeps every generation in a sqlite history, so a killed run
+resumes where it stopped. sbi needs a neural density estimator trained on thousands of runs,
+and ELFI's SMC has no resumable store.
+
+Each simulation draws theta from the current proposal, runs the model once (one seed) and
+returns the target moments. The distance is the one the method of simulated moments uses
+(sim/calibration/fit.py) for one seed: d = sqrt(sum_k ((m_k - t_k) / sd_k)^2), sd_k the
+target's stated uncertainty. Epsilon falls to the median distance of each generation.
+
+Priors come from the targets file's `free` rows (calibration/README.md): uniform on low..high
+when no `prior` is given, else normal(prior_mean, prior_sd) or lognormal(median prior_mean,
+log-sd prior_sd), truncated to low..high (the bounds stay the parameter's admissible range).
+
+Seeds: the model seed of a simulation is a function of the run seed and theta alone (CRC32 of
+the values), so a simulation gives the same moments on any worker. pyabc draws theta with
+numpy's global generator, seeded here; on one process (the default) the whole calibration is
+reproducible to the byte. With Dask, pyabc samples on the workers and which particles are
+accepted first depends on timing, so a Dask calibration is a draw from the same posterior but
+not the same draw.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.stats as st
+
+from sim.calibration.fit import Free, Target, round_sig, with_values
+from sim.calibration.moments import MOMENTS, MomentRecorder
+from sim.inputs import load_inputs
+from sim.runner import build_model
+from sim.scenario import Scenario
+
+HISTORY = "abc_history.db"
+
+
+def frozen_prior(f: Free):
+    """The prior of a free parameter, before truncation to its bounds."""
+    if f.prior == "normal":
+        return st.norm(f.mean, f.sd)
+    if f.prior == "lognormal":
+        return st.lognorm(f.sd, scale=f.mean)
+    return st.uniform(f.low, f.high - f.low)
+
+
+def _rv(f: Free):
+    import pyabc
+
+    if f.prior == "uniform":
+        return pyabc.RV("uniform", f.low, f.high - f.low)
+    if f.prior == "normal":
+        return pyabc.RV("truncnorm", (f.low - f.mean) / f.sd, (f.high - f.mean) / f.sd,
+                        loc=f.mean, scale=f.sd)
+    return _TruncatedLognormal(f)  # scipy has no truncated lognormal
+
+
+class _TruncatedLognormal:
+    """pyabc random variable: lognormal(median, log-sd) truncated to low..high."""
+
+    def __new__(cls, f: Free):
+        import pyabc
+
+        class RV(pyabc.RVBase):
+            def __init__(self):
+                self.f, self.d = f, frozen_prior(f)
+                self.c0, self.c1 = self.d.cdf(f.low), self.d.cdf(f.high)
+
+            def copy(self):
+                return RV()
+
+            def rvs(self, *args, **kwargs):
+                u = np.random.uniform(self.c0, self.c1, *args)
+                return self.d.ppf(u)
+
+            def pdf(self, x, *args, **kwargs):
+                inside = (x >= self.f.low) & (x <= self.f.high)
+                return np.where(inside, self.d.pdf(x) / (self.c1 - self.c0), 0.0)
+
+            def pmf(self, x, *args, **kwargs):
+                return self.pdf(x)
+
+            def cdf(self, x, *args, **kwargs):
+                return np.clip((self.d.cdf(x) - self.c0) / (self.c1 - self.c0), 0, 1)
+
+        return RV()
+
+
+def prior_density(f: Free, x: np.ndarray) -> np.ndarray:
+    d = frozen_prior(f)
+    mass = d.cdf(f.high) - d.cdf(f.low)
+    return np.where((x >= f.low) & (x <= f.high), d.pdf(x) / mass, 0.0)
+
+
+def names_of(frees: list[Free]) -> dict[str, str]:
+    """pyabc parameter name -> scenario key (pyabc stores names in sqlite columns; dots kept
+    out)."""
+    return {f"p{i}": f.key for i, f in enumerate(frees)}
+
+
+def sim_seed(seed: int, values: dict[str, float]) -> int:
+    text = ",".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+    return seed + zlib.crc32(text.encode()) % 1_000_000
+
+
+@dataclass
+class Simulator:
+    """The pyabc model: theta (pyabc names) -> target moments. Picklable for Dask workers."""
+    config: Scenario
+    frees: list[Free]
+    names: list[str]
+    firms: int
+    seed: int
+
+    def values(self, par) -> dict[str, float]:
+        return {key: round_sig(float(par[p])) for p, key in names_of(self.frees).items()}
+
+    def moments(self, values: dict[str, float], seed: int) -> dict[str, float]:
+        config = with_values(self.config, values)
+        model = build_model(config, seed=seed, firms=self.firms, inputs=load_inputs(config))
+        rec = MomentRecorder(model)
+        model.observers.append(rec)
+        model.run()
+        return {n: float(MOMENTS[n].compute(rec)) for n in self.names}
+
+    def __call__(self, par) -> dict[str, float]:
+        values = self.values(par)
+        return self.moments(values, sim_seed(self.seed, values))
+
+
+def distance_for(targets: list[Target]):
+    sd = {t.name: t.sd for t in targets}
+
+    def distance(x, x0):
+        return float(np.sqrt(sum(((x[k] - x0[k]) / sd[k]) ** 2 for k in sd)))
+    return distance
+
+
+@dataclass
+class AbcResult:
+    posterior: pd.DataFrame      # one row per particle: scenario keys, weight
+    generations: int
+    simulations: int
+    epsilon: float
+    ess: float
+    resumed: bool
+
+
+def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: int,
+            budget: int, population: int, seed: int, db: Path, sampler=None) -> AbcResult:
+    """ABC-SMC until `budget` simulations in all (counting those of an earlier, killed run
+    whose history is `db`)."""
+    import pyabc
+    from pyabc.weighted_statistics import effective_sample_size
+
+    names = names_of(frees)
+    prior = pyabc.Distribution(**{p: _rv(f) for p, f in zip(names, frees)})
+    model = Simulator(config, frees, [t.name for t in targets], firms, seed)
+    np.random.seed(seed % 2**32)
+    sampler = sampler if sampler is not None else pyabc.sampler.SingleCoreSampler()
+    abc = pyabc.ABCSMC(model, prior, distance_for(targets), population_size=population,
+                       sampler=sampler, eps=pyabc.MedianEpsilon())
+    url = f"sqlite:///{db}"
+    observed = {t.name: t.value for t in targets}
+    resumed = db.exists()
+    if resumed:
+        abc.load(url, 1)
+        # a generation cut short by the kill is not in the history: the seed moves on by the
+        # generations done, so the resumed run does not replay the first draws
+        np.random.seed((seed + abc.history.max_t + 1) % 2**32)
+    else:
+        abc.new(url, observed)
+    history = abc.run(max_total_nr_simulations=budget, max_nr_populations=1000)
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    post = df.rename(columns=names)[[f.key for f in frees]].reset_index(drop=True)
+    post["weight"] = np.asarray(w) / np.sum(w)
+    eps = history.get_all_populations()
+    return AbcResult(post, int(history.max_t + 1), int(history.total_nr_simulations),
+                     float(eps["epsilon"].iloc[-1]), float(effective_sample_size(w)), resumed)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[order]) / np.sum(w)
+    return np.interp(q, cw - w[order] / (2 * np.sum(w)), x[order])
+
+
+def weighted_corr(post: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in post.columns if c != "weight"]
+    cov = np.cov(post[cols].to_numpy().T, aweights=post["weight"].to_numpy())
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(cov / np.outer(sd, sd), index=cols, columns=cols)
+
+
+def draw(post: pd.DataFrame, rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """n parameter sets drawn from the posterior by weight (with replacement)."""
+    idx = rng.choice(len(post), size=n, replace=True, p=post["weight"].to_numpy())
+    return post.iloc[idx].drop(columns="weight").reset_index(drop=True)
+
+
+def predictive(model: Simulator, post: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """Posterior-predictive moments: n draws, one run each with its own seed."""
+    sets = draw(post, np.random.default_rng(seed), n)
+    rows = [model.moments({k: float(v) for k, v in r.items()}, seed + 500_000 + i)
+            for i, r in enumerate(sets.to_dict("records"))]
+    return pd.DataFrame(rows)
