@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 
 from tqdm import tqdm
@@ -190,27 +191,38 @@ def cmd_validate(args) -> int:
 
 def cmd_params(args) -> int:
     config = scenario.load_scenario(args.scenario, args.overrides)
-    rows = []
+    rows = []  # (key, value, unit, set by the scenario or --set)
     for p in PARAMETERS:
         value = config.get(p.key)
         if isinstance(value, dict):
-            rows += [(f"{p.key}.{k}", v, p.unit) for k, v in value.items()]
+            items = [(f"{p.key}.{k}", v) for k, v in value.items()]
         elif p.kind == "events":
-            rows.append((p.key, f"{len(value)} event(s)", p.unit))
+            items = [(p.key, f"{len(value)} event(s)")]
         else:
-            rows.append((p.key, value, p.unit))
-    width = max(len(r[0]) for r in rows)
-    for key, value, unit in rows:
-        origin = config.origin.get(key, (None,))[0]
-        flag = "" if origin is None else "  *"
-        print(f"{key:<{width}}  {str(value):<12}  {unit}{flag}")
-    print("\n* set by the scenario file or --set; other values are defaults "
-          "(meaning and source: docs/parameters.md)")
+            items = [(p.key, value)]
+        rows += [(key, v, p.unit, config.origin.get(key, (None,))[0] is not None)
+                 for key, v in items]
+    if args.format == "json":
+        print(json.dumps([{"key": k, "value": v, "unit": u, "set": s} for k, v, u, s in rows],
+                         indent=2, default=str))
+    elif args.format == "csv":
+        import csv
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["key", "value", "unit", "set"])
+        writer.writerows(rows)
+    else:
+        width = max(len(r[0]) for r in rows)
+        for key, value, unit, is_set in rows:
+            print(f"{key:<{width}}  {str(value):<12}  {unit}{'  *' if is_set else ''}")
+        print("\n* set by the scenario file or --set; other values are defaults "
+              "(meaning and source: docs/parameters.md)")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clustersim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version",
+                        version=f"clustersim {metadata.version('clustersim')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario and write CSV, JSON and figures")
@@ -236,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="list every parameter's dotted key, value and unit")
     _scenario_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table for reading (default); csv or json (key, value, unit, set) for "
+                        "other programs")
     p.set_defaults(func=cmd_params)
 
     for name in PLUGINS:
