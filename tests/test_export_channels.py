@@ -2,17 +2,16 @@
 
 import numpy as np
 
-from collections import namedtuple
-
+from sim.firms import COLUMNS, FirmColumns
 from sim.mechanisms import export_controls as ec
-
-Firms = namedtuple("Firms", "subsector listed_month inventory output_cap growth_penalty")
 
 
 def _firms(n_tiers, listed_month, inventory):
     # the columns _supply_rows reads and writes
-    return Firms(np.zeros(1, np.int32), np.array([listed_month], np.int32),
-                 np.full((1, n_tiers), float(inventory)), np.ones(1), np.zeros(1))
+    cols = {k: np.zeros((1, *shape), dtype) for k, (dtype, shape) in COLUMNS.items()}
+    cols.update(listed_month=np.array([listed_month], np.int32), output_cap=np.ones(1),
+                inventory=np.full((n_tiers, 1), float(inventory)).T)
+    return FirmColumns(**cols)
 
 
 def _step(f, avail, penalty=0.01, bonus=0.0, listed_share=0.2):
