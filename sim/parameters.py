@@ -224,6 +224,19 @@ PARAMETERS: list[Param] = [
     P("export_controls.learning_elasticity", 0.1, "-", "Domestic-substitute learning curve: the "
       "unmet share falls as (cumulative chip R&D / 2020 stock)^-elasticity.", "Form: Wright's law; value "
       "set so China-HQ self-sufficiency (5.9% in 2020, IC Insights) roughly doubles by 2025", min=0, max=5),
+    P("export_controls.growth_penalty", 0.01, "1/month", "Monthly log capacity growth lost per "
+      "unit of chip shortfall (share of critical needs unmet after stockpile): chips as inputs "
+      "to new capacity. Judgement (grade D), range 0.003-0.03; order of magnitude chosen so a "
+      "complete cut-off costs a few % of core VA over five years, as the dynamic CGE estimate "
+      "(-0.49% of real GDP, MODEL_BRIEF) implies.", "Judgement (D)", min=0, max=0.2),
+    P("export_controls.reroute_share", 0.3, "fraction", "Share of the gap an export rule opens "
+      "that re-routing through third countries (Singapore, Malaysia, grey imports, cloud access) "
+      "recovers. Judgement (grade D), range 0.1-0.5.", "Judgement (D); press reports of "
+      "re-exports via Southeast Asia 2023-24", min=0, max=1),
+    P("export_controls.substitution_rate", 0.02, "1/month", "Extra monthly log capacity growth "
+      "of domestic chip makers (01_ic) per unit of the import gap (share of chip needs imports "
+      "no longer supply): restricted imports shift demand to domestic fabs. Judgement (grade D), "
+      "range 0-0.05; SMIC revenue 3.9 -> 7.27 bn USD 2020-22.", "Judgement (D)", min=0, max=0.5),
     P("export_controls.listed_rd_boost_pct", 16.58, "%", "Rise in R&D intensity of a listed firm "
       "from 12 months after listing.", "Hu, Yang, Zeng & Zhang 2024 (DID)", min=0, max=500),
     P("export_controls.extra_events", [], "-", "Events applied on top of (or instead of) the "

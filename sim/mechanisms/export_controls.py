@@ -4,8 +4,16 @@ Tiers: frontier AI chips, HBM, advanced-node foundry, chip-making equipment. A r
 availability a_t of imported supply for ordinary firms; Entity-List firms get a fraction of it.
 Each sub-sector needs tier t for a share dep_st of its output (partially-Leontief critical
 inputs, Pichler et al. 2022): the firm's supply of t is dom + (1 - dom) * a, dom the share
-domestic substitutes cover. A shortfall is first met from the firm's stockpile (Inoue & Todo
-2019; Acclimate), then caps output:  c_i = min_t [1 - dep_st * (1 - usable_it)].
+domestic substitutes cover, and `a` already includes what re-routing through third countries
+recovers: a + reroute * (1 - a). A shortfall is first met from the firm's stockpile (Inoue &
+Todo 2019; Acclimate). What remains, s_i = max_t dep_st * (1 - usable_it), slows the firm's
+capacity growth (Selection subtracts growth_penalty = penalty * s_i from its monthly log
+growth) rather than cutting current output: chips are inputs to new capacity (servers, fabs,
+base stations) more than to this month's output. Current output is cut, c_i = 1 - s_i, only
+for an Entity-List firm whose stockpile of a short tier is exhausted (no substitute at all:
+Huawei's revenue fell 28.6% in 2021 after the 2020 FDP rules). The share of chip needs that
+imports no longer supply shifts demand to domestic chip makers: 01_ic grows faster by
+substitution * gap (a negative penalty).
 Domestic substitutes learn with cumulative chip R&D (a learning curve, Wright's law):
 the unmet share (1 - dom) falls as (C / C_0)^-elasticity.
 """
@@ -87,7 +95,27 @@ def tier_cap(dependence, usable):
 SupplyTables = namedtuple("SupplyTables", "supply shortfall dependence restock")
 
 
-def supply_by_group(dependence, domestic, availability, terms, target, rows, firms, month):
+def rerouted(availability, reroute_share):
+    """Availability after re-routing through third countries recovers part of the gap."""
+    return availability + reroute_share * (1.0 - availability)
+
+
+def import_gap(dependence, domestic, availability, weights):
+    """Share of critical chip needs (weights: sub-sector VA shares) that imports no longer
+    supply: sum_s w_s sum_t dep_st (1 - dom_st)(1 - a_t) / sum_s w_s sum_t dep_st."""
+    need = weights[:, None] * dependence
+    return float((need * (1.0 - domestic) * (1.0 - availability)[None, :]).sum()
+                 / max(need.sum(), 1e-300))
+
+
+def import_volume(dependence, domestic, availability, output):
+    """Imported chip use, output-weighted (an index: divide by its value in a base year)."""
+    return float((output[:, None] * dependence * (1.0 - domestic)
+                  * availability[None, :]).sum())
+
+
+def supply_by_group(dependence, domestic, availability, terms, target, rows, firms, month,
+                    bonus=None):
     """Chip supply, stockpile and output cap for the firms at `rows` of the firm table
     (`firms`: FirmTable.columns), in place.
 
@@ -97,9 +125,12 @@ def supply_by_group(dependence, domestic, availability, terms, target, rows, fir
 
     dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; terms: the
     export_controls parameter record (listed_availability, restock_rate); target: the
-    stockpile target, months of critical use."""
+    stockpile target, months of critical use; bonus: (S,) monthly log growth added by
+    substitution demand (None: none)."""
+    bonus = np.zeros(len(dependence)) if bonus is None else np.asarray(bonus, float)
     listed_share, restock_rate = terms.listed_availability, terms.restock_rate
     n_sub = len(dependence)
+    availability = rerouted(availability, terms.reroute_share)
     avail = firm_availability(availability, np.repeat([False, True], n_sub), listed_share)
     dep = np.vstack([dependence, dependence])
     dom = np.vstack([domestic, domestic])
@@ -108,24 +139,30 @@ def supply_by_group(dependence, domestic, availability, terms, target, rows, fir
     # restock only what imports beyond current use allow: nothing while a tier is short
     restock = np.where(shortfall <= 1e-12, restock_rate, 0.0)
     _supply_rows(rows, firms, month, n_sub, SupplyTables(supply, shortfall, dep, restock),
-                 float(target))
+                 float(target), float(terms.growth_penalty), bonus)
 
 
 @njit(cache=True)
-def _supply_rows(rows, firms, month, n_sub, tables, target):
+def _supply_rows(rows, firms, month, n_sub, tables, target, penalty, bonus):
     inventory = firms.inventory  # (capacity, tiers), stored tier-major
     for i in range(len(rows)):
         r = rows[i]
-        g = firms.subsector[r]
-        if 0 <= firms.listed_month[r] <= month:
-            g += n_sub
+        s = firms.subsector[r]
+        listed = 0 <= firms.listed_month[r] <= month
+        g = s + n_sub if listed else s
         cap = 1.0
+        exhausted = False
         for t in range(tables.dependence.shape[1]):
             usable, stock = stock_draw(inventory[r, t], tables.shortfall[g, t],
                                        tables.supply[g, t], target, tables.restock[g, t])
             inventory[r, t] = stock
-            cap = min(cap, tier_cap(tables.dependence[g, t], usable))
-        firms.output_cap[r] = cap
+            c = tier_cap(tables.dependence[g, t], usable)
+            if c < 1.0 and stock <= 0.0:
+                exhausted = True
+            cap = min(cap, c)
+        cut = listed and exhausted
+        firms.output_cap[r] = cap if cut else 1.0
+        firms.growth_penalty[r] = (0.0 if cut else penalty * (1.0 - cap)) - bonus[s]
 
 
 def self_sufficiency(dependence, domestic, output):
@@ -147,12 +184,22 @@ class ExportControls(Mechanism):
                meaning="month index of Entity-List addition, -1 if none"),
         Column("inventory", np.float64, (len(TIERS),),
                meaning="chip stockpile, months of critical use per tier"),
+        Column("growth_penalty", np.float64,
+               meaning="monthly log growth lost to chip shortfall (negative: substitution gain)"),
     )
     reporters = (
         Reporter("chip_self_sufficiency_pct", "%", "Chip self-sufficiency",
                  lambda m: m.chip_self_sufficiency_pct,
                  sweep_metric="chip_self_sufficiency_end_pct",
                  meaning="domestic share of chip supply in the last month (%)"),
+        Reporter("chip_import_gap_pct", "%", "Chip needs imports no longer supply",
+                 lambda m: m.chip_import_gap_pct,
+                 meaning="share of critical chip needs (2020 VA weights) imports no longer "
+                         "supply after re-routing (%)"),
+        Reporter("chip_import_index", "2020-01 = 1", "Imported chip use",
+                 lambda m: m.chip_import_index,
+                 meaning="imported chip use (output-weighted) relative to the first month; "
+                         "mapped onto IC import units by its 2021 mean"),
     )
 
     def setup(self, model) -> None:
@@ -163,15 +210,30 @@ class ExportControls(Mechanism):
         model._next_event = 0
         apply_rules_up_to(model, model.start_month - 1)
         model.learning = 1.0
+        w = model.inputs.sectors["va_share_2020_pct"].to_numpy(float)
+        model.chip_weights = w / w.sum()
+        model.ic_subsector = list(model.subsector_ids).index("01_ic")
+        model.chip_import_gap_pct = 0.0
+        model.chip_import_index = 1.0
+        model._chip_import_base = None
 
     def step(self, model, month) -> None:
         apply_rules_up_to(model, month.index)
         model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning))
-        supply_by_group(
-            model.dependence, model.domestic,
-            soften(model.controls.availability, model.p.policy.international_cooperation),
-            model.p.export_controls, model.target_inventory, month.rows, model.firms.columns,
-            month.index)
+        terms = model.p.export_controls
+        avail = soften(model.controls.availability, model.p.policy.international_cooperation)
+        gap = import_gap(model.dependence, model.domestic, rerouted(avail, terms.reroute_share),
+                         model.chip_weights)
+        bonus = np.zeros(len(model.dependence))
+        bonus[model.ic_subsector] = terms.substitution_rate * gap
+        supply_by_group(model.dependence, model.domestic, avail, terms, model.target_inventory,
+                        month.rows, model.firms.columns, month.index, bonus)
+        volume = import_volume(model.dependence, model.domestic,
+                               rerouted(avail, terms.reroute_share), model.chip_weights)
+        if model._chip_import_base is None:
+            model._chip_import_base = volume
+        model.chip_import_gap_pct = 100.0 * gap
+        model.chip_import_index = volume / max(model._chip_import_base, 1e-300)
 
 
 def apply_rules_up_to(model, month: int) -> None:

@@ -113,7 +113,7 @@ def growth_rows(rows, firms, mean, trend, chi, growth, size):
     for i in range(len(rows)):
         r = rows[i]
         growth[i] = (selection_growth(firms.productivity[r], mean[firms.subsector[r]], chi)
-                     + trend[firms.sector[r]])
+                     + trend[firms.sector[r]] - firms.growth_penalty[r])
         size[i] = firms.employment[r]
 
 
