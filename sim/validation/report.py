@@ -22,6 +22,7 @@ from sim.outputs import package_versions
 from sim.runner import build_model
 from sim.scenario import Scenario
 from sim.validation import experiments as ex
+from sim.controls_loss import CGE_COMPLETE_CUTOFF_PCT_GDP
 from sim.validation import observed_fit
 from sim.validation import stylised as st
 
@@ -318,10 +319,15 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
         f"| agglomeration premium (FE regression), {first} / {last} | {p_first['elasticity']:.3f} / "
         f"{p_last['elasticity']:.3f} | set eps = {eps:g} | see below |",
         f"| spillover decay length | {sp['decay_km']:.0f} km (95% CI {sp['decay_km_ci'][0]:.0f}-"
-        f"{sp['decay_km_ci'][1]:.0f}) | set delta = {sp['set_decay_km']:g} km | "
-        f"{verdict(sp['set_decay_km'], *sp['decay_km_ci'])} |",
-        f"| loss from controls {last}, % of no-control value added | {nat_last['total_pct']:.1f}% "
-        f"({nat_last['direct_share_pct']:.0f}% direct) | no published figure | - |",
+        f"{sp['decay_km_ci'][1]:.0f}) | set delta = {sp['set_decay_km']:g} km, lengthened by "
+        f"platform links (reach {c['platform.reach']:g}) | "
+        f"{verdict(sp['set_decay_km'], *sp['decay_km_ci'])} (distance-free links) |",
+        f"| loss from controls {last}, % of no-control value added / pp of GDP share | "
+        f"{nat_last['total_pct']:.1f}% / {_share_loss(res, last):.2f} pp | "
+        f"{CGE_COMPLETE_CUTOFF_PCT_GDP}% of real GDP for a *complete* chip-import cut-off "
+        "(dynamic CGE, MODEL_BRIEF); controls are partial | "
+        f"{'below' if _share_loss(res, last) < -CGE_COMPLETE_CUTOFF_PCT_GDP else 'ABOVE'} "
+        "the complete cut-off |",
         "",
         "Verdicts compare a point estimate with a published range; `OUTSIDE` is a finding about the "
         "model to act on, not a test failure.",
@@ -462,6 +468,13 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
                       {"scenario": "{}", "year": "{:.0f}", "mean": "{:.3f}", "std": "{:.3f}"}),
             ""]
     return "\n".join(out) + "\n"
+
+
+def _share_loss(res: Results, year: int) -> float:
+    """Mean paired loss of the GDP share from controls in `year`, pp (counterfactual - scenario)."""
+    sh = res.shares[res.shares["year"] == year]
+    by = sh.groupby("scenario")["core_va_share_gdp_pct"].mean()
+    return float(by.drop(res.config.name).iloc[0] - by[res.config.name])
 
 
 def _observed_section(res: Results) -> list[str]:
