@@ -93,6 +93,10 @@ PARAMETERS: list[Param] = [
       "Sample sd of the three yearly growth rates 2021-23: software 16.4, 13.8, 14.1%; "
       "electronic information manufacturing 16.5, 9.2, -1.9% (MIIT; 3 observations, so the sd "
       "itself is uncertain by about +-50%)", kind="sector_map", min=0, max=50),
+    P("production.demand_observed_years", True, "-", "Years with published market growth "
+      "(sim/data/demand_growth.csv, 2021-23) take it as their demand growth; false draws them "
+      "like later years.", "MIIT software and EIM revenue 2020-23 (sim/data/demand_growth.csv)",
+      kind="bool"),
     P("production.demand_absorption", 0.5, "fraction", "rho: share of a sector's productivity "
       "growth that demand absorbs (labour input falls by rho x the gain). 1 = revenue fixed by "
       "demand, mechanisms move only where it is made; 0 = each gain is extra output.",

@@ -33,12 +33,12 @@ def test_regions_cover_the_clusters_the_issue_names():
             "chengdu_chongqing"} <= set(regions["region_id"])
 
 
-def test_gdp_path_actual_then_projected_with_census_choice():
+def test_gdp_path_actual_with_census_choice():
     on = load_inputs(load_scenario(None))
     off = load_inputs(load_scenario(None, ["macro.census_revision=false"]))
     assert on.gdp_by_year[2023] == 129400.0 and off.gdp_by_year[2023] == 126058.0
-    assert on.gdp_kind[2025] == "projected" and on.gdp_kind[2020] == "actual_final"
-    assert on.gdp_by_year[2025] == on.gdp_by_year[2024] * 1.04
+    assert on.gdp_kind[2025] == "actual_preliminary" and on.gdp_kind[2020] == "actual_final"
+    assert on.gdp_by_year[2025] == 140187.9  # NBS preliminary, 2026-01-19
 
 
 def test_export_control_history_has_the_brief_dates():

@@ -52,9 +52,12 @@ def test_absorption_decides_what_innovation_adds(rho):
 
 
 def test_demand_sd_spreads_outcomes_on_its_own_stream():
-    """sd 0 vs the default: other draws unchanged (own stream), the sector paths differ."""
+    """sd 0 vs the default: other draws unchanged (own stream), the sector paths differ
+    (2021 is drawn here: with observed years on, 2021 is data and the sd does not touch it)."""
     zero = [f"production.demand_sd_pct.{c}=0" for c in ("01", "02", "03", "04")]
-    assert _core_va_2021(zero) != _core_va_2021([])
+    drawn = ["production.demand_observed_years=false"]
+    assert _core_va_2021(zero + drawn) != _core_va_2021(drawn)
+    assert _core_va_2021(zero) == _core_va_2021([])
 
 
 def test_decompose_writes_a_row_per_mechanism_and_its_delta(tmp_path):
@@ -77,3 +80,25 @@ def test_decompose_refuses_an_unknown_mechanism(tmp_path, capsys):
     from sim import cli
     assert cli.main(["decompose", str(BASE), "--only", "magic", "--out", str(tmp_path)]) == 2
     assert "magic" in capsys.readouterr().err
+
+
+def test_observed_years_take_the_published_growth_and_later_years_draw():
+    from sim.mechanisms.demand import observed_growth
+    from sim.runner import build_model
+    from sim.scenario import load_scenario
+    obs = observed_growth(["01", "02", "03", "04"])
+    assert sorted(obs) == [2021, 2022, 2023]
+    assert obs[2023][0] == pytest.approx(15.1 / 15.4 - 1, abs=1e-4)      # EIM levels
+    assert obs[2022][2] == pytest.approx(10.81 / 9.4994 - 1, abs=1e-4)   # software levels
+    growth = {}
+    for seed in (1, 2):
+        m = build_model(load_scenario("scenarios/baseline.yaml"), seed=seed, firms=500)
+        by_year = {}
+        while m.month < 12 * 2025 + 1:
+            m.step()
+            by_year[m.month // 12] = m.demand_growth.copy()
+        growth[seed] = by_year
+    for year in (2021, 2022, 2023):  # data: the same whatever the seed
+        assert growth[1][year] == pytest.approx(obs[year])
+        assert growth[1][year] == pytest.approx(growth[2][year])
+    assert not np.allclose(growth[1][2025], growth[2][2025])  # after the data: draws

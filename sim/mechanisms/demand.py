@@ -1,7 +1,9 @@
 """Sector demand: market growth sets each NBS sector's labour input, net of what productivity
 gains already supply.
 
-Each year after the first every NBS sector s draws its demand growth g_s = mean_s + sd_s z (z standard normal,
+In the years the MIIT series cover (sim/data/demand_growth.csv: 2021-23) each NBS sector's
+demand growth g_s is the observed growth of its series: those years are data, not draws. In
+every later year each NBS sector s draws g_s = mean_s + sd_s z (z standard normal,
 from the model's own demand stream so the other mechanisms' draws are unchanged), mean and sd
 from the 2020-23 MIIT revenue series (software for 03/04, electronic-information manufacturing
 for 01/02; sim/data/SOURCES.md). Labour input then grows each month by
@@ -20,7 +22,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.inputs import Column, Table, _cached, builtin
 from sim.mechanisms.base import Mechanism
+
+OBSERVED_DEMAND = Table("observed demand growth table", (
+    Column("year", "int", 1950, 2100), Column("sector", "id"),
+    Column("growth_pct", "float", -90, 200), Column("source"), Column("grade")),
+    row_key=lambda row: (int(row["year"]), row["sector"]), key_column="year")
+
+
+def observed_growth(codes) -> dict[int, np.ndarray]:
+    """year -> demand growth (fraction) of each sector in `codes`, for years covering all."""
+    df = _cached(str(builtin("demand_growth.csv")), OBSERVED_DEMAND)
+    out = {}
+    for year, g in df.groupby("year"):
+        by = dict(zip(g["sector"].astype(str), g["growth_pct"].astype(float)))
+        if all(c in by for c in codes):
+            out[int(year)] = np.array([by[c] for c in codes]) / 100
+    return out
 
 DEMAND_STREAM = 0xD  # second seed word of the demand draws: a stream of their own
 
@@ -57,6 +76,8 @@ class Demand(Mechanism):
         model.demand_mean_pct = np.array([p.trend_growth_pct[c] for c in codes], float)
         model.demand_sd_pct = np.array([p.demand_sd_pct[c] for c in codes], float)
         model.demand_rng = np.random.default_rng([model.seed, DEMAND_STREAM])
+        model.demand_observed = (observed_growth(list(codes)) if p.demand_observed_years
+                                 else {})
         model.demand_growth = yearly_growth(model.demand_mean_pct, 0.0, 0.0)  # the start year
         model.trend_log_monthly = labour_trend(model.demand_growth, 0.0, 0.0)
         model.sector_productivity = None
@@ -66,8 +87,11 @@ class Demand(Mechanism):
         # a new year's market; the start year keeps the mean: its level is calibrated to the
         # data by pilots on other seeds (sim/calibration/level.py), which a draw would undo
         if month.index % 12 == 0 and month.index // 12 > model.start_month // 12:
-            z = model.demand_rng.standard_normal(n)
-            model.demand_growth = yearly_growth(model.demand_mean_pct, model.demand_sd_pct, z)
+            z = model.demand_rng.standard_normal(n)  # drawn every year: later years keep their draws
+            year = month.index // 12
+            model.demand_growth = (model.demand_observed[year] if year in model.demand_observed
+                                   else yearly_growth(model.demand_mean_pct,
+                                                      model.demand_sd_pct, z))
         y = sector_productivity(month.rows, model.firms, n)
         previous = model.sector_productivity
         dlog = np.zeros(n) if previous is None else np.log(
