@@ -93,7 +93,8 @@ EVENTS = Table("export-control event table", (
 FIRMS = Table("named-firm table", (
     Column("firm_id", "id", unique=True), Column("name"), Column("region_id", "id"),
     Column("subsector_id", "id"), _positive("revenue_2020_bn_yuan"),
-    _positive("employment_2020", "int"), _pct("rd_intensity_pct"), SOURCE))
+    _positive("employment_2020", "int"), _pct("rd_intensity_pct"),
+    _fraction("va_to_revenue"), _positive("equity_2020_bn_yuan"), SOURCE))
 
 REGION_COLUMNS, SECTOR_COLUMNS, GDP_COLUMNS = REGIONS.names, SECTORS.names, GDP.names
 EVENT_COLUMNS, FIRM_COLUMNS = EVENTS.names, FIRMS.names

@@ -13,6 +13,10 @@ Files in the output directory (column names are a contract other tools build on)
   produced it, firms and employment at the month's end)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
+  named_firms.csv  replicate, year, firm, revenue_bn_yuan, value_added_bn_yuan, employment,
+                net_worth_bn_yuan, listed   (each named firm alive at the year's end; revenue at
+                its own VA ratio, listed = on the Entity List by then; a firm that exited has
+                no row from then on)
   summary.json, manifest.json, figures/*.png
 The command writes them into a temporary directory that sim.atomic renames when complete;
 manifest.json's `output_of` tells a later run that it may replace the directory.
@@ -47,10 +51,13 @@ REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "em
 SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
 FIRM_COLUMNS = ["replicate", "year", "firm_id", "region", "sector", "weight", "revenue_bn_yuan",
                 "value_added_bn_yuan", "employment", "productivity", "knowledge", "age_months"]
+NAMED_FIRM_COLUMNS = ["replicate", "year", "firm", "revenue_bn_yuan", "value_added_bn_yuan",
+                      "employment", "net_worth_bn_yuan", "listed"]
 FLOAT_FORMAT = "%.10g"
 OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
-RUN_FILES = frozenset({"parameters.csv", "national.csv", "annual.csv", "regions.csv", "sectors.csv", "firms.csv",
-                       "summary.json", "manifest.json", "figures"})
+RUN_FILES = frozenset({"parameters.csv", "national.csv", "annual.csv", "regions.csv",
+                       "sectors.csv", "firms.csv", "named_firms.csv", "summary.json",
+                       "manifest.json", "figures"})
 
 
 class Recorder:
@@ -62,6 +69,7 @@ class Recorder:
         self.regions: list[dict] = []
         self.sectors: list[dict] = []
         self.firms: list[pd.DataFrame] = []
+        self.named: list[pd.DataFrame] = []
 
     def __call__(self, model) -> None:
         f, rows = model.firms, model.firms.rows
@@ -85,6 +93,8 @@ class Recorder:
         self.sectors.append(dict(date=date, sector=model.sector_codes,
                                  core_va_bn_yuan=by_sector[0], firms=by_sector[1]))
         model.region_va = va_r
+        if model.month % 12 == 11:
+            self.named.append(_named_snapshot(model, self.replicate))
         if self.firm_snapshots and model.month % 12 == 11:
             sub, va = f.subsector[rows], f.value_added[rows]
             self.firms.append(pd.DataFrame({
@@ -113,6 +123,21 @@ class Recorder:
         firms = pd.concat(self.firms, ignore_index=True) if self.firms else \
             pd.DataFrame(columns=FIRM_COLUMNS)
         return regions, sectors, firms[FIRM_COLUMNS]
+
+
+def _named_snapshot(model, replicate: int) -> pd.DataFrame:
+    """Year-end accounts of the named firms alive, at their own VA ratio (named_firms.csv)."""
+    f, rows = model.firms, model.firms.rows
+    rows = rows[f.named[rows] >= 0]
+    table = model.inputs.named_firms
+    va = 12 * f.value_added[rows]
+    return pd.DataFrame({
+        "replicate": replicate, "year": model.month // 12,
+        "firm": table["firm_id"].to_numpy()[f.named[rows]],
+        "revenue_bn_yuan": va / table["va_to_revenue"].to_numpy(float)[f.named[rows]],
+        "value_added_bn_yuan": va, "employment": f.employment[rows],
+        "net_worth_bn_yuan": f.net_worth[rows],
+        "listed": (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= model.month)})
 
 
 def check_finite(month: str, table: np.ndarray, quantities: tuple[str, ...], by: str) -> None:
@@ -160,6 +185,8 @@ class RunResult:
     firms: pd.DataFrame
     seeds: list[int]
     events: list[tuple[str, str]] = field(default_factory=list)
+    named_firms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=NAMED_FIRM_COLUMNS))
     parameters: pd.DataFrame | None = None  # one row per replicate when drawn from a posterior
 
 
@@ -265,6 +292,7 @@ def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: d
     write_csv(result.firms, directory / "firms.csv")
     if result.parameters is not None:
         write_csv(result.parameters, directory / "parameters.csv")
+    write_csv(result.named_firms, directory / "named_firms.csv")
     write_json(summary, directory / "summary.json")
     if figures:
         from sim import figures as fig

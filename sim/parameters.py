@@ -198,12 +198,6 @@ PARAMETERS: list[Param] = [
       "Syverson 2008 (entrants slightly less productive)", min=0.01, max=10),
     P("entry_exit.entrant_size", 0.3, "x sector median", "Entrant employment relative to the "
       "sector's median firm.", "Assumption (entrants small)", min=0.001, max=10),
-    P("entry_exit.named_firms_survive", True, "-", "The named firms (sim/data/named_firms.csv: Huawei, "
-      "SMIC, Hikvision, ...) do not exit on negative net worth: their losses are covered by new "
-      "equity and state funds. Without it the model's sector-average wage and VA ratio bankrupt "
-      "the R&D-heavy champions within a few years.", "All named firms still operating in 2025; "
-      "SenseTime (HKEX IPO 2021-12) and Megvii ran losses financed by equity; Big Fund I/II "
-      "stakes in SMIC and YMTC", kind="bool"),
     P("entry_exit.initial_net_worth_months", 12.0, "months of VA", "Initial equity buffer: a firm "
       "exits when losses exhaust it.", "Assumption", min=0, max=240),
     # --- export controls -----------------------------------------------------------------

@@ -4,8 +4,8 @@
    (sim/data), fitted jointly by iterative proportional fitting from a prior that favours each
    region's listed specialisations.
 2. Named large firms (Huawei, Hikvision, iFlytek, ...) are placed as one agent each with their
-   2020 revenue times their sub-sector's value-added ratio; the rest of each cell goes to
-   generic agents.
+   2020 revenue times their own value-added ratio (from their reports, named_firms.csv) and
+   their 2020 equity as net worth; the rest of each cell goes to generic agents.
 3. Firm counts follow each region's share of the 2.92 million legal entities, split over
    sub-sectors in proportion to employment. Agents per cell in proportion to firm counts; the
    cell's real firms are shared among its generic agents by the weights of step 4.
@@ -109,8 +109,10 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     n_named = len(named) if n_agents > 2 * len(named) else 0
     named_r = np.array([reg_index[x] for x in named["region_id"]][:n_named], int)
     named_s = np.array([sub_index[x] for x in named["subsector_id"]][:n_named], int)
-    va_ratio = sectors["va_to_revenue"].to_numpy(float)
-    named_va = named["revenue_2020_bn_yuan"].to_numpy(float)[:n_named] * va_ratio[named_s]
+    # own accounts: a sub-sector's ratio would book Inspur (server assembly) and SMIC (a fab)
+    # alike at 0.17 and 0.42
+    named_va = (named["revenue_2020_bn_yuan"].to_numpy(float)[:n_named]
+                * named["va_to_revenue"].to_numpy(float)[:n_named])
     named_emp = named["employment_2020"].to_numpy(float)[:n_named]
     generic_va = cell_va.copy()
     np.subtract.at(generic_va, (named_r, named_s), named_va)
@@ -182,6 +184,11 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     prod = np.concatenate([prod, named_va * 1e6 / np.maximum(named_emp, 1)])
     named_row = np.concatenate([np.full(n_gen, -1), np.arange(n_named)])
     n = len(region)
+    jobs_w = weight * employment
+    sub_mean = (np.bincount(subsector, jobs_w * prod, S)
+                / np.maximum(np.bincount(subsector, jobs_w, S), 1e-300))
+    selection_reference = np.ones(n)
+    selection_reference[n_gen:] = prod[n_gen:] / sub_mean[subsector[n_gen:]]
 
     # Knowledge and R&D
     rd_region = regions["rd_intensity_pct"].to_numpy(float)
@@ -211,9 +218,12 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     columns = dict(
         region=region, subsector=subsector, sector=inputs.subsector_sector[subsector],
         weight=weight, employment=employment, technology=technology, knowledge=knowledge,
-        rd_intensity=rd, net_worth=months * va_month, value_added=va_month,
+        rd_intensity=rd, value_added=va_month,
+        net_worth=np.concatenate([months * va_month[:n_gen],
+                                  named["equity_2020_bn_yuan"].to_numpy(float)[:n_named]]),
         output_cap=np.ones(n), age_months=rng.integers(0, 240, n).astype(np.int32),
         named=named_row.astype(np.int32), inventory=np.where(dep > 0, inv, 0.0),
+        selection_reference=selection_reference,
         shock_variance=np.ones(n),  # drawn in the first month (ClusterModel.compete)
     )
     return Initial(columns, reference, float(g_mean), congestion_density, infra_rel, inv)

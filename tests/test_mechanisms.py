@@ -221,18 +221,9 @@ def test_sample_categorical_matches_probabilities():
 def test_exit_on_losses_and_by_hazard():
     rng = np.random.default_rng(5)
     nw = np.array([-1.0, 1.0])
-    assert entry_exit.exits(rng, nw, 0.0, np.zeros(2, bool)).tolist() == [True, False]
-    many = entry_exit.exits(rng, np.ones(400_000), 0.12, np.zeros(400_000, bool))
+    assert entry_exit.exits(rng, nw, 0.0).tolist() == [True, False]
+    many = entry_exit.exits(rng, np.ones(400_000), 0.12)
     assert 1 - (1 - many.mean()) ** 12 == pytest.approx(0.12, rel=0.03)
-
-
-def test_backed_firms_survive_losses_and_exempt_firms_the_hazard():
-    rng = np.random.default_rng(6)
-    nw = np.array([-1.0, -1.0, 1.0, 1.0])
-    exempt = backed = np.array([False, True, False, True])
-    out = entry_exit.exits(rng, nw, 1.0, exempt, backed=backed)
-    assert out.tolist() == [True, False, True, False]  # hazard 100%/year hits the unexempt
-    assert entry_exit.exits(rng, nw, 0.0, exempt).tolist() == [True, True, False, False]
 
 
 def test_entrant_count_keeps_expected_rate():

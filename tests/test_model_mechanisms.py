@@ -229,12 +229,15 @@ def named_firms_alive(m):
     return len(np.unique(f.named[rows][f.named[rows] >= 0]))
 
 
-def test_named_champions_survive_their_losses_only_when_backed():
-    """With the sector-average wage and VA ratio, the R&D-heavy champions (SenseTime, Megvii,
-    Hikvision, ...) make losses; entry_exit.named_firms_survive keeps them in the market."""
-    n_named = len(load_inputs(load_scenario(BASE)).named_firms)
+def test_named_firms_face_exit_on_their_own_accounts():
+    """No exemption: the profitable champions with large 2020 equity (Huawei, ZTE, Hikvision,
+    SMIC) stay solvent to 2025 on every seed; any named firm still alive has positive net
+    worth, because negative net worth now means exit for a named firm as for any other."""
+    ids = list(load_inputs(load_scenario(BASE)).named_firms["firm_id"])
     for seed in SEEDS:
-        assert named_firms_alive(run({}, seed)) == n_named
-    lost = [n_named - named_firms_alive(run({"entry_exit.named_firms_survive": False}, s))
-            for s in SEEDS]
-    assert min(lost) >= 3, lost
+        m = run({}, seed)
+        f, rows = m.firms, m.firms.rows
+        named = rows[f.named[rows] >= 0]
+        alive = {ids[i] for i in f.named[named]}
+        assert {"huawei", "zte", "hikvision", "smic"} <= alive, (seed, alive)
+        assert (f.net_worth[named] > 0).all()

@@ -44,3 +44,21 @@ def test_weights_add_up_and_keep_the_real_firm_size_tail(firms_million, agents):
     # unweighted, the agents' own sizes are the flatter sample
     agents_alpha = hill(relative, np.ones(len(w)), xmin=3.0)
     assert agents_alpha == pytest.approx(0.55 if firms_million > 1 else 0.92, abs=0.08)
+
+
+def test_named_firms_start_on_their_own_accounts():
+    """Each named firm's 2020 VA is its revenue times its own VA ratio (Inspur 0.067, SMIC
+    0.83, not their sub-sectors' 0.17 and 0.42), its net worth its 2020 equity, and selection
+    is neutral at its 2020 productivity relative to its sub-sector."""
+    sc = load_scenario(BASE)
+    inputs = load_inputs(sc)
+    init = build(sc, inputs, 3000, np.random.default_rng(3), month_index("2020-01"))
+    c, named = init.columns, inputs.named_firms
+    rows = np.flatnonzero(c["named"] >= 0)
+    table = named.iloc[c["named"][rows]]
+    va_year = 12 * c["value_added"][rows]
+    np.testing.assert_allclose(va_year, table["revenue_2020_bn_yuan"] * table["va_to_revenue"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(c["net_worth"][rows], table["equity_2020_bn_yuan"])
+    assert (c["selection_reference"][c["named"] < 0] == 1).all()
+    assert (c["selection_reference"][rows] != 1).all()

@@ -8,8 +8,8 @@ regions is one, which keeps a and b on the same footing whatever the number of f
 A share of entrants are spin-offs (Klepper 2007; Zhang 2003 on Silicon Valley; Brenner 2001):
 they start in their parent's cluster with part of its know-how, which makes entry local.
 Exit: a firm leaves when its net worth turns negative (sustained losses), or by an exogenous
-hazard. Firms backed beyond their own equity (the named national champions, see
-`entry_exit.named_firms_survive`) can be kept from both.
+hazard. The named firms face both like any other: they start with their 2020 equity and their
+own accounts (sim/population.py), and survive on them or not.
 """
 
 from __future__ import annotations
@@ -47,49 +47,39 @@ def entrant_count(rng, firms_now, rate_per_year):
     return base + int(rng.random() < expected - base)
 
 
-def exits(rng, net_worth, hazard_per_year, exempt, relative_size=None, size_exponent=0.0,
-          backed=None):
+def exits(rng, net_worth, hazard_per_year, relative_size=None, size_exponent=0.0):
     """Mask of firms that exit this month. The hazard of a firm of relative size x (size over the
     median of its sub-sector) is hazard * x^-size_exponent, capped at four times the base rate:
-    exit rates fall with size (Dunne, Roberts & Samuelson 1989). `exempt` firms face no hazard;
-    `backed` firms (a mask, default none) do not exit on negative net worth either: their
-    losses are covered from outside (new equity, state funds)."""
+    exit rates fall with size (Dunne, Roberts & Samuelson 1989)."""
     annual = float(hazard_per_year)
     if relative_size is not None and size_exponent:
         annual = np.minimum(annual * np.maximum(relative_size, 1e-12) ** -size_exponent,
                             min(4 * hazard_per_year, 1.0))
     hazard = 1.0 - (1.0 - np.broadcast_to(annual, np.shape(net_worth))) ** (1.0 / 12.0)
     drawn = rng.random(len(net_worth)) < hazard
-    drawn &= ~exempt
-    drawn |= net_worth < 0.0
-    if backed is not None:
-        drawn &= ~backed
-    return drawn
+    return drawn | (net_worth < 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
 # The month's exit and entry, one job per function, in the order EntryExit.step calls them.
 
 @njit(cache=True)
-def _exit_inputs(rows, firms, size, subsector, median, net_worth_out, named_out, relative_out):
-    """Per firm at `rows`: its net worth, whether it is a named firm (exempt from the hazard)
-    and its size relative to its sub-sector's median."""
+def _exit_inputs(rows, firms, size, subsector, median, net_worth_out, relative_out):
+    """Per firm at `rows`: its net worth and its size relative to its sub-sector's median."""
     for i in range(len(rows)):
         r = rows[i]
         net_worth_out[i] = firms.net_worth[r]
-        named_out[i] = firms.named[r] >= 0
         relative_out[i] = size[i] / max(median[subsector[i]], 1e-12)
 
 
 def exit_firms(model, month) -> None:
     """Exit on negative net worth or by the size-dependent hazard; month.stay marks the rest."""
     ee, n = model.p.entry_exit, month.n
-    net_worth, named, relative = np.empty(n), np.empty(n, np.bool_), np.empty(n)
+    net_worth, relative = np.empty(n), np.empty(n)
     _exit_inputs(month.rows, model.firms.columns, month.size, month.subsector,
-                 model.median_employment, net_worth, named, relative)
-    out = exits(model.rng, net_worth, ee.exit_hazard_pct / 100, exempt=named,
-                relative_size=relative, size_exponent=ee.exit_size_exponent,
-                backed=named if ee.named_firms_survive else None)
+                 model.median_employment, net_worth, relative)
+    out = exits(model.rng, net_worth, ee.exit_hazard_pct / 100,
+                relative_size=relative, size_exponent=ee.exit_size_exponent)
     model.remove_firms(month.rows[out])
     month.stay = ~out
 

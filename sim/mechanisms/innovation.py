@@ -112,7 +112,8 @@ def growth_rows(rows, firms, mean, trend, chi, growth, size):
     the job-weighted mean productivity of each sub-sector); size[i] = the firm's employment."""
     for i in range(len(rows)):
         r = rows[i]
-        growth[i] = (selection_growth(firms.productivity[r], mean[firms.subsector[r]], chi)
+        growth[i] = (selection_growth(firms.productivity[r],
+                                      mean[firms.subsector[r]] * firms.selection_reference[r], chi)
                      + trend[firms.sector[r]] - firms.growth_penalty[r])
         size[i] = firms.employment[r]
 
@@ -156,6 +157,12 @@ class Selection(Mechanism):
     columns = (
         Column("employment", np.float64, meaning="workers per real firm"),
         Column("age_months", np.int32),
+        # A named firm's VA per worker against its sub-sector mean reflects its own accounts
+        # (product mix, vertical integration), not a competitive edge that should keep growing
+        # its workforce; so it is selected on its productivity relative to its 2020 position.
+        Column("selection_reference", np.float64, initial=1.0,
+               meaning="relative productivity at which selection is neutral: 1, or a named "
+                       "firm's 2020 VA per worker over its sub-sector's"),
         Column("shock_variance", np.float64,
                meaning="this year's variance multiplier of growth shocks"),
     )
