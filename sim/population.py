@@ -117,6 +117,10 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     generic_va = cell_va.copy()
     np.subtract.at(generic_va, (named_r, named_s), named_va)
     generic_va = np.maximum(generic_va, 0.2 * cell_va)
+    # where a named firm outgrows 80% of its cell (Huawei in Shenzhen's computers & comms) the
+    # other cells of its region and sub-sector give up the excess, so both shares stay exact
+    generic_va = ipf(generic_va, cell_va.sum(1) - np.bincount(named_r, named_va, R),
+                     cell_va.sum(0) - np.bincount(named_s, named_va, S))
     # keep the national total exact: the generic firms absorb the difference
     generic_va *= (total_va - named_va.sum()) / generic_va.sum()
 
