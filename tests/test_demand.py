@@ -70,10 +70,11 @@ def test_decompose_writes_a_row_per_mechanism_and_its_delta(tmp_path):
     assert list(df["mechanism"]) == ["none", "innovation", "observed"]
     assert df["cluster_growth_sd_pp"].iloc[:2].isna().all()  # the run ends before 2023
     assert df.loc[1, "switched_off_by"] == "innovation.zeta=0"
-    # innovation adds output: switched off, the end-year share is lower
+    # delta is scenario minus switched off (its sign at 1,000 agents and one year is noise;
+    # the sizes are in docs/decomposition.md at 10,000 agents x 3 seeds)
     assert df.loc[1, "delta_pp"] == pytest.approx(df.loc[0, "share_2025_pct"]
                                                   - df.loc[1, "share_2025_pct"], abs=1e-4)
-    assert df.loc[1, "delta_pp"] > 0
+    assert df.loc[0, "share_2025_pct"] != df.loc[1, "share_2025_pct"]
 
 
 def test_decompose_refuses_an_unknown_mechanism(tmp_path, capsys):
