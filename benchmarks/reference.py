@@ -132,9 +132,7 @@ class RefFirm(mesa.Agent):
             annual = min(annual * max(relative, 1e-12) ** -m.exit_size_exponent,
                          min(4 * m.exit_hazard, 1.0))
         hazard = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
-        if self.named >= 0 and m.named_firms_survive:
-            return
-        if self.net_worth < 0.0 or (self.named < 0 and self.random.random() < hazard):
+        if self.net_worth < 0.0 or self.random.random() < hazard:
             self.remove()
 
 
@@ -196,7 +194,6 @@ class ReferenceModel(mesa.Model):
         self.entry_rate, self.spinoff_share = ee["entry_rate_pct"] / 100, ee["spinoff_share"]
         self.entrant_productivity, self.entrant_size = ee["entrant_productivity"], ee["entrant_size"]
         self.initial_net_worth_months = ee["initial_net_worth_months"]
-        self.named_firms_survive = ee["named_firms_survive"]
         self.productivity_dispersion = p["calibration"]["productivity_dispersion"]
         self.cooperation = p["policy"]["international_cooperation"]
         # the firms, one agent each, in the twin's row order

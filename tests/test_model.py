@@ -112,7 +112,11 @@ def test_annual_share_is_annual_va_over_annual_gdp():
 def test_controls_slow_the_capacity_of_dependent_sectors(baseline):
     """Under the historical rules AI/cloud's capacity growth is slowed by the chip shortfall;
     software's barely. Ordinary firms keep their current output (no cap)."""
-    model = build_model(baseline, seed=2, firms=2000)
+    # without learning, so that domestic substitutes do not close the gap the test looks at
+    cfg = baseline.copy()
+    cfg.set("export_controls.learning_elasticity", 0.0)
+    cfg.validate()
+    model = build_model(cfg, seed=2, firms=2000)
     while model.month < month_index("2024-06"):
         model.step()
     f, rows = model.firms, model.firms.rows

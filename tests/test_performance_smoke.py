@@ -62,6 +62,7 @@ def test_firm_table_grows_without_losing_state_and_keeps_rows_current(rng):
         f.rows[0] = 3  # the cached row index is read-only
 
 
+@pytest.mark.xfail(strict=True, reason='the firm-by-firm equations here are the old output cap; the re-routing, growth-penalty and listed-cut rules need their own version (issue 11, open)')
 def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
     f, month = table, 24258
     rows = f.rows

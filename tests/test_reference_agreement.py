@@ -49,6 +49,7 @@ def firm_means(model) -> list[float]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.xfail(strict=True, reason='benchmarks/reference.py does not yet follow the capacity-growth export controls and the named-firm accounts (issue 11, open)')
 def test_same_numbers_when_nothing_is_random(seed):
     config = load_scenario("scenarios/baseline.yaml", overrides=DETERMINISTIC + TWO_YEARS)
     model, reference = national(ClusterModel, config, seed), national(ReferenceModel, config, seed)

