@@ -40,15 +40,17 @@ def _knowledge_by_region(reach):
     jobs = f.weight[rows] * f.employment[rows]
     num = np.bincount(f.region[rows], jobs * f.knowledge[rows], model.n_regions)
     den = np.bincount(f.region[rows], jobs, model.n_regions)
-    return num / den
+    # a small region can end the run without firms at 1,000 agents: it has no mean
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-@pytest.mark.xfail(strict=True, reason='the knowledge-gap statistic is NaN at the fitted baseline (platform reach 0.70); to investigate (issue 11, open)')
 def test_platform_reach_narrows_the_knowledge_gap_between_clusters():
     """More reach, less dispersed regional mean knowledge after two years (same seed): platform
     links let lagging clusters learn from distant leaders. The effect is small (about 1% of
     the dispersion at reach 1 when written): knowledge closes only 2%/month of the gap to the
     pool, and most of the regional dispersion is the 2020 one."""
-    sd = [np.std(np.log(_knowledge_by_region(r))) for r in (0.0, 0.5, 1.0)]
+    by_reach = [_knowledge_by_region(r) for r in (0.0, 0.5, 1.0)]
+    present = np.all(np.isfinite(by_reach), axis=0)  # regions with firms in all three runs
+    sd = [np.std(np.log(k[present])) for k in by_reach]
     assert sd[0] > sd[1] > sd[2]
     assert sd[2] < 0.995 * sd[0]
