@@ -10,6 +10,7 @@ DIR/report/ gets PNG figures, CSV tables and report.md linking them:
     per-point mean over seeds, with SALib's bootstrap 95% confidence intervals; Spearman rank
     correlations for other designs;
   - how much of the output's variance is seed noise (within-point) rather than parameters;
+  - scenario discovery: the PRIM box of parameters where the target is reached (discovery.py);
   - the best and worst design points, and the failed runs.
 The directory is written under a temporary name and renamed when complete.
 """
@@ -25,6 +26,7 @@ from SALib.analyze import morris, sobol
 from scipy.stats import binomtest
 
 from sim import atomic
+from sim.sweep import discovery
 from sim.sweep import store as st
 
 FLOAT = "%.6g"
@@ -495,6 +497,9 @@ def _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, sh
                + ".", "", "![heatmap](p_hit_heatmap.png)", "",
                "Table: [p_hit_heatmap.csv](p_hit_heatmap.csv)", ""]
 
+    _discovery(md, tmp, ok, [k for k in params if numeric[k]],
+               {f"share >= {target:g}% in {tyear}": "target_hit"})
+
     # best and worst points
     pts = point_table(ok, runs, params, metric)
     _write_csv(pts, tmp / "design_points.csv")
@@ -508,6 +513,39 @@ def _build(md, tmp, manifest, runs, ok, failed, design, params, kinds, years, sh
     _write_csv(order.head(k)[show], tmp / "best_points.csv")
     _write_csv(order.tail(k).iloc[::-1][show], tmp / "worst_points.csv")
     _failures(md, failed)
+
+
+def _discovery(md, tmp, ok, numeric_params, targets: dict[str, str]):
+    """Scenario discovery (PRIM) for each target: label -> boolean column of the runs."""
+    if not numeric_params:
+        return
+    md += ["## Scenario discovery: where the target is reached", "",
+           "PRIM from the EMA Workbench over the runs (each run one case, its swept parameters "
+           "the uncertainties). Coverage is the share of all target-reaching runs inside the "
+           "box, density the share of runs inside the box that reach the target; the box "
+           f"described is the most covering one at least {discovery.DENSITY_GOAL:.0%} dense "
+           "(else the densest). A quasi-p value above 0.05 marks a restriction that may be "
+           "chance.", ""]
+    for label, col in targets.items():
+        d = discovery.discover(ok[numeric_params], ok[col], label)
+        md += [f"### {label}", ""]
+        if d.why_not:
+            md += [f"No box: {d.why_not} ({d.hits} of {d.runs} runs reach it).", ""]
+            continue
+        name = slug(label)
+        _write_csv(d.trajectory, tmp / f"discovery_{name}_tradeoff.csv")
+        _write_csv(d.limits, tmp / f"discovery_{name}_box.csv")
+        discovery.fig_tradeoff(d, tmp / f"discovery_{name}.png")
+        b = d.box
+        md += [f"{d.hits} of {d.runs} runs reach it (base density {d.hits / d.runs:.2f}). "
+               f"Described box: coverage **{b['coverage']:.2f}**, density "
+               f"**{b['density']:.2f}**, {int(b['n'])} runs, {int(b['res_dim'])} restricted "
+               "parameter(s):", ""]
+        md += [_md_table(d.limits) if len(d.limits) else
+               "(no restriction: the whole swept space)", "",
+               f"![PRIM trade-off](discovery_{name}.png)", "",
+               f"Tables: [box](discovery_{name}_box.csv), "
+               f"[peeling trajectory](discovery_{name}_tradeoff.csv)", ""]
 
 
 def _failures(md, failed):
