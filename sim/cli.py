@@ -111,7 +111,7 @@ def cmd_run(args) -> int:
                   disable=args.quiet, leave=False) as bar:
             with checkpointed():
                 result = runner.run_scenario(config, seeds,
-                                             firm_snapshots=not args.no_firm_snapshots,
+                                             firm_snapshots=args.firm_snapshots,
                                              progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
@@ -122,7 +122,8 @@ def cmd_run(args) -> int:
         if result.parameters is not None:
             manifest["posterior"] = {"file": str(config.resolve_path("calibration.posterior")),
                                      "draws": result.parameters.to_dict("records")}
-        outputs.write_run(result, staging, summary, manifest, figures=not args.no_figures)
+        outputs.write_run(result, staging, summary, manifest, figures=not args.no_figures,
+                          fmt=args.format)
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
@@ -234,8 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=int, help="replicates (default: run.replicates)")
     p.add_argument("--firms", type=int, help="number of firm agents (default: run.firms)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-firm-snapshots", action="store_true",
-                   help="skip firms.csv (year-end state of every agent)")
+    p.add_argument("--firm-snapshots", action="store_true",
+                   help="also write firms.csv: the year-end state of every agent (large: a row "
+                        "per agent and year)")
+    p.add_argument("--format", choices=outputs.FORMATS, default="csv",
+                   help="table format of the outputs (default csv; parquet: NAME.parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it holds an earlier output of `clustersim run` (or is "

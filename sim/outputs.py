@@ -13,11 +13,14 @@ Files in the output directory (column names are a contract other tools build on)
   produced it, firms and employment at the month's end)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
+                (opt-in: `clustersim run --firm-snapshots`; a row per agent and year)
   named_firms.csv  replicate, year, firm, revenue_bn_yuan, value_added_bn_yuan, employment,
                 net_worth_bn_yuan, listed   (each named firm alive at the year's end; revenue at
                 its own VA ratio, listed = on the Entity List by then; a firm that exited has
                 no row from then on)
   summary.json, manifest.json, figures/*.png
+With `--format parquet` each table is written as NAME.parquet instead of NAME.csv (same
+columns; pyarrow, zstd-compressed, no pandas index).
 The command writes them into a temporary directory that sim.atomic renames when complete;
 manifest.json's `output_of` tells a later run that it may replace the directory.
 """
@@ -55,9 +58,10 @@ NAMED_FIRM_COLUMNS = ["replicate", "year", "firm", "revenue_bn_yuan", "value_add
                       "employment", "net_worth_bn_yuan", "listed"]
 FLOAT_FORMAT = "%.10g"
 OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
-RUN_FILES = frozenset({"parameters.csv", "national.csv", "annual.csv", "regions.csv",
-                       "sectors.csv", "firms.csv", "named_firms.csv", "summary.json",
-                       "manifest.json", "figures"})
+TABLES = ("parameters", "national", "annual", "regions", "sectors", "firms", "named_firms")
+FORMATS = ("csv", "parquet")
+RUN_FILES = frozenset({f"{t}.{fmt}" for t in TABLES for fmt in FORMATS}
+                      | {"summary.json", "manifest.json", "figures"})
 
 
 class Recorder:
@@ -275,24 +279,32 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+def write_table(df: pd.DataFrame, directory: Path, name: str, fmt: str = "csv") -> None:
+    if fmt == "parquet":
+        # no timestamps or pandas metadata beyond the schema: same inputs, same bytes
+        df.to_parquet(directory / f"{name}.parquet", index=False, compression="zstd")
+    else:
+        write_csv(df, directory / f"{name}.csv")
+
+
 def write_json(obj, path: Path) -> None:
     path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n",
                     encoding="utf-8")
 
 
 def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: dict,
-              figures: bool = True) -> Path:
+              figures: bool = True, fmt: str = "csv") -> Path:
     """Write every file of the contract into `directory`, manifest last; the caller stages it
-    (sim.atomic.staged_directory), so a reader never sees a half-written output."""
+    (sim.atomic.staged_directory), so a reader never sees a half-written output. firms.csv
+    only when the run kept firm snapshots."""
     directory = Path(directory)
-    write_csv(result.national[NATIONAL_COLUMNS], directory / "national.csv")
-    write_csv(result.annual[ANNUAL_COLUMNS], directory / "annual.csv")
-    write_csv(result.regions, directory / "regions.csv")
-    write_csv(result.sectors, directory / "sectors.csv")
-    write_csv(result.firms, directory / "firms.csv")
-    if result.parameters is not None:
-        write_csv(result.parameters, directory / "parameters.csv")
-    write_csv(result.named_firms, directory / "named_firms.csv")
+    tables = {"national": result.national[NATIONAL_COLUMNS],
+              "annual": result.annual[ANNUAL_COLUMNS], "regions": result.regions,
+              "sectors": result.sectors, "firms": result.firms,
+              "parameters": result.parameters, "named_firms": result.named_firms}
+    for name, df in tables.items():
+        if df is not None and not (name == "firms" and df.empty):
+            write_table(df, directory, name, fmt)
     write_json(summary, directory / "summary.json")
     if figures:
         from sim import figures as fig

@@ -23,7 +23,8 @@ def run_cli(*argv):
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    assert run_cli("run", BASE, "--out", out, "--replicates", 2, "--quiet", *SMALL) == 0
+    assert run_cli("run", BASE, "--out", out, "--replicates", 2, "--quiet", "--firm-snapshots",
+                   *SMALL) == 0
     return out
 
 
@@ -60,9 +61,30 @@ def test_run_writes_the_output_contract(small_run):
 def test_same_scenario_and_seed_give_byte_identical_csv(small_run, tmp_path):
     again = tmp_path / "again"
     assert run_cli("run", BASE, "--out", again, "--replicates", 2, "--quiet", "--no-figures",
-                   *SMALL) == 0
+                   "--firm-snapshots", *SMALL) == 0
     for name in ("national.csv", "annual.csv", "regions.csv", "sectors.csv", "firms.csv"):
         assert (again / name).read_bytes() == (small_run / name).read_bytes(), name
+
+
+def test_firm_snapshots_are_opt_in_and_parquet_holds_the_same_tables(small_run, tmp_path):
+    plain = tmp_path / "plain"
+    assert run_cli("run", BASE, "--out", plain, "--replicates", 2, "--quiet", "--no-figures",
+                   *SMALL) == 0
+    assert not (plain / "firms.csv").exists()
+    assert (plain / "annual.csv").read_bytes() == (small_run / "annual.csv").read_bytes()
+    pq = tmp_path / "pq"
+    assert run_cli("run", BASE, "--out", pq, "--replicates", 2, "--quiet", "--no-figures",
+                   "--format", "parquet", "--firm-snapshots", *SMALL) == 0
+    assert not list(pq.glob("*.csv"))
+    for name in ("national", "annual", "regions", "sectors", "firms", "named_firms"):
+        csv = pd.read_csv(small_run / f"{name}.csv", dtype={"sector": str, "date": str})
+        got = pd.read_parquet(pq / f"{name}.parquet")
+        assert list(got.columns) == list(csv.columns), name
+        pd.testing.assert_frame_equal(got, csv, check_dtype=False, rtol=1e-9)
+    again = tmp_path / "pq2"
+    assert run_cli("run", BASE, "--out", again, "--replicates", 2, "--quiet", "--no-figures",
+                   "--format", "parquet", *SMALL) == 0
+    assert (again / "annual.parquet").read_bytes() == (pq / "annual.parquet").read_bytes()
 
 
 def test_seed_option_changes_results(small_run, tmp_path):
