@@ -112,6 +112,7 @@ def cmd_run(args) -> int:
             with checkpointed():
                 result = runner.run_scenario(config, seeds,
                                              firm_snapshots=args.firm_snapshots,
+                                             panels=not args.no_figures,
                                              progress=bar.update)
         summary = outputs.summarise(result.annual, config["target.share_pct"],
                                     config["target.year"])
@@ -123,7 +124,8 @@ def cmd_run(args) -> int:
             manifest["posterior"] = {"file": str(config.resolve_path("calibration.posterior")),
                                      "draws": result.parameters.to_dict("records")}
         outputs.write_run(result, staging, summary, manifest, figures=not args.no_figures,
-                          fmt=args.format)
+                          fmt=args.format, scenario=config.name,
+                          figure_format=args.figure_format)
     if not args.quiet:
         print_summary(config, summary, out, wall)
     return 0
@@ -234,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="master seed (default: run.seed)")
     p.add_argument("--replicates", type=int, help="replicates (default: run.replicates)")
     p.add_argument("--firms", type=int, help="number of firm agents (default: run.firms)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--figure-format", choices=("png", "svg", "pdf"), default="png",
+                   help="file format of the figures (default png; svg and pdf are vector)")
     p.add_argument("--firm-snapshots", action="store_true",
                    help="also write firms.csv: the year-end state of every agent (large: a row "
                         "per agent and year)")

@@ -1,5 +1,8 @@
-"""Figures written with every run: the share against the target, value added by region and by
-sector, chip self-sufficiency with the control events marked."""
+"""Figures written with every run, fit for a briefing: the share against the target with the
+published points and their grades, value added by region and by sector, chip self-sufficiency
+with the control events marked, and the browser page's own map and chip-availability panels
+for replicate 0. Every figure names its scenario; `--figure-format svg|pdf` writes vector files
+(the two page panels stay PNG: the page draws them as bitmaps)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "clustersim"  # fixed SVG ids: same run, same bytes
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim import measurement  # noqa: E402
+from sim.outputs import OFFICIAL_SHARE  # noqa: E402
 from sim.registry import SECTORS  # noqa: E402
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+GRADE_MARKERS = {"A": "D", "A-local": "s", "B": "^", "C": "v", "D": "x"}
 
 SECTOR_NAMES = {code: f"{code} {name}" for code, name in SECTORS.items()}
 
@@ -20,23 +29,51 @@ def _dates(series: pd.Series) -> pd.DatetimeIndex:
     return pd.to_datetime(series + "-15")
 
 
-def share_against_target(national, annual, summary, ax):
+def observed_points(series: str = OFFICIAL_SHARE) -> pd.DataFrame:
+    """The published national values of `series` (sim/data/observed.csv) with their grades."""
+    obs = measurement.observed_table()
+    return obs[(obs["series"] == series) & (obs["category"] == "all")]
+
+
+def projected_from(annual: pd.DataFrame) -> int | None:
+    """First projected year (GDP no longer data), when annual.csv flags it."""
+    if "projected" not in annual.columns:
+        return None
+    years = annual.loc[annual["projected"].astype(bool), "year"]
+    return int(years.min()) if len(years) else None
+
+
+def share_against_target(national, annual, summary, ax, scenario: str = ""):
     target, year = summary["target_share_pct"], summary["target_year"]
     for i, (_, g) in enumerate(national.groupby("replicate")):
-        ax.plot(_dates(g["date"]), g["core_va_share_gdp_pct"], color="tab:blue", alpha=0.15, lw=0.7,
-                label="monthly share, each replicate" if i == 0 else None)
+        ax.plot(_dates(g["date"]), g["core_va_share_gdp_pct"], color="tab:blue", alpha=0.12,
+                lw=0.6, label="monthly share, internal basis, each replicate" if i == 0 else None)
     years = sorted(int(y) for y in summary["share_by_year"])
     stats = [summary["share_by_year"][str(y)] for y in years]
     x = pd.to_datetime([f"{y}-07-01" for y in years])
+    basis = "official basis" if summary.get("target_judged_on") == OFFICIAL_SHARE else "annual"
     ax.fill_between(x, [s["p05"] for s in stats], [s["p95"] for s in stats], color="tab:blue",
-                    alpha=0.25, label="annual share, 5-95% of replicates")
-    ax.plot(x, [s["median"] for s in stats], "o-", color="tab:blue", label="annual share, median")
-    ax.axhline(target, color="tab:red", ls="--", label=f"target {target:g}% by {year}")
+                    alpha=0.25, label=f"{basis} share, 5-95% of replicates")
+    ax.plot(x, [s["median"] for s in stats], "o-", color="tab:blue", ms=4,
+            label=f"{basis} share, median")
+    first = projected_from(annual)
+    if first is not None:
+        ax.axvspan(pd.Timestamp(f"{first}-01-01"), x.max() + pd.Timedelta(days=183),
+                   color="grey", alpha=0.12, lw=0, label=f"projection (GDP not yet data), {first}-")
+    for _, o in observed_points().iterrows():
+        ax.errorbar(pd.Timestamp(f"{int(o['year'])}-07-01"), o["value"], yerr=o["uncertainty"],
+                    fmt=GRADE_MARKERS.get(o["grade"], "o"), color="black", ms=6, capsize=3,
+                    zorder=5, label=f"published {int(o['year'])}: {o['value']:g}% "
+                                    f"(grade {o['grade']})")
+    ax.axhline(target, color="tab:red", ls="--", lw=1)
+    ax.plot(pd.Timestamp(f"{year}-07-01"), target, marker="*", ms=14, color="tab:red",
+            zorder=6, label=f"target {target:g}% in {year}")
     ax.set_ylabel("core digital VA, % of GDP")
     p = summary.get("probability_target_hit")
-    ax.set_title(f"Core digital economy share of GDP (P(target hit) = {p:.0%})" if p is not None
-                 else "Core digital economy share of GDP")
-    ax.legend(loc="upper left", fontsize=8)
+    head = f"{scenario}: core digital economy share of GDP" if scenario else \
+        "Core digital economy share of GDP"
+    ax.set_title(f"{head} (P(target) = {p:.0%})" if p is not None else head, fontsize=10)
+    ax.legend(loc="upper left", fontsize=7)
     ax.grid(alpha=0.3)
 
 
@@ -71,29 +108,40 @@ def self_sufficiency(national, events, ax):
     ax.grid(alpha=0.3)
 
 
-def write_all(result, summary, folder: Path) -> list[Path]:
+def write_all(result, summary, folder: Path, scenario: str = "",
+              fmt: str = "png") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    suffix = f" ({scenario})" if scenario else ""
 
     def save(fig, name):
-        path = folder / name
+        path = folder / f"{name}.{fmt}"
         fig.tight_layout()
-        fig.savefig(path, dpi=110, metadata={"Software": None})
+        # no creation date or software stamp: the same run gives the same bytes
+        meta = {"Software": None} if fmt == "png" else \
+            {"Creator": None, "Date": None} if fmt == "svg" else \
+            {"Creator": None, "Producer": None, "CreationDate": None}
+        fig.savefig(path, dpi=110, metadata=meta)
         plt.close(fig)
         paths.append(path)
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    share_against_target(result.national, result.annual, summary, ax)
-    save(fig, "share_vs_target.png")
+    share_against_target(result.national, result.annual, summary, ax, scenario)
+    save(fig, "share_vs_target")
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    stacked(result.regions, "region", str, ax, title="Value added by region (median replicate)")
-    save(fig, "va_by_region.png")
+    stacked(result.regions, "region", str, ax,
+            title=f"Value added by region (median replicate){suffix}")
+    save(fig, "va_by_region")
     fig, ax = plt.subplots(figsize=(8, 4.5))
     stacked(result.sectors, "sector", lambda c: SECTOR_NAMES.get(c, c), ax,
-            title="Value added by NBS sector (median replicate)")
-    save(fig, "va_by_sector.png")
+            title=f"Value added by NBS sector (median replicate){suffix}")
+    save(fig, "va_by_sector")
     fig, ax = plt.subplots(figsize=(8, 4.5))
     self_sufficiency(result.national, result.events, ax)
-    save(fig, "chip_self_sufficiency.png")
+    ax.set_title(f"Chip self-sufficiency and export-control events{suffix}")
+    save(fig, "chip_self_sufficiency")
+    for name, png in result.panels.items():  # the browser page's panels, replicate 0
+        path = folder / f"{name}.png"
+        path.write_bytes(png)
+        paths.append(path)
     return paths
-

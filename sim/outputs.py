@@ -192,6 +192,7 @@ class RunResult:
     named_firms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=NAMED_FIRM_COLUMNS))
     parameters: pd.DataFrame | None = None  # one row per replicate when drawn from a posterior
+    panels: dict[str, bytes] = field(default_factory=dict)  # the page's panels, replicate 0
 
 
 def annual_from_national(national: pd.DataFrame) -> pd.DataFrame:
@@ -293,7 +294,8 @@ def write_json(obj, path: Path) -> None:
 
 
 def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: dict,
-              figures: bool = True, fmt: str = "csv") -> Path:
+              figures: bool = True, fmt: str = "csv", scenario: str = "",
+              figure_format: str = "png") -> Path:
     """Write every file of the contract into `directory`, manifest last; the caller stages it
     (sim.atomic.staged_directory), so a reader never sees a half-written output. firms.csv
     only when the run kept firm snapshots."""
@@ -308,6 +310,6 @@ def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: d
     write_json(summary, directory / "summary.json")
     if figures:
         from sim import figures as fig
-        fig.write_all(result, summary, directory / "figures")
+        fig.write_all(result, summary, directory / "figures", scenario, figure_format)
     write_json(manifest_obj, directory / "manifest.json")
     return directory

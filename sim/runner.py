@@ -42,9 +42,15 @@ def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame) ->
 
 def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
                   inputs: Inputs | None = None, firm_snapshots: bool = True,
-                  progress=None) -> RunResult:
+                  progress=None, panels: bool = False) -> RunResult:
+    """One replicate; with `panels`, also the browser page's map and chip-availability
+    panels at the run's end (PNG bytes in RunResult.panels), drawn by the page's own code."""
     inputs = inputs if inputs is not None else load_inputs(config)
-    model = build_model(config, seed=seed, firms=firms, inputs=inputs)
+    model_class = ClusterModel
+    if panels:
+        from sim.viz.model import RecordingModel  # the page's recorder, only when drawing
+        model_class = RecordingModel
+    model = build_model(config, seed=seed, firms=firms, inputs=inputs, model_class=model_class)
     recorder = Recorder(replicate, firm_snapshots)
     model.observers.append(recorder)
     model.run(progress)
@@ -55,8 +61,13 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
     regions, sectors, firm_df = recorder.frames()
     annual = with_measurements(config, inputs, annual_from_national(national))
     named = pd.concat(recorder.named, ignore_index=True)[NAMED_FIRM_COLUMNS]
+    drawn = {}
+    if panels:
+        from sim.viz.panels import panel
+        drawn = {"map": panel(model, "map", colour_by="growth").render(),
+                 "chip_availability": panel(model, "chips").render()}
     return RunResult(national, annual, regions, sectors, firm_df,
-                     [seed], list(model.event_log), named)
+                     [seed], list(model.event_log), named, panels=drawn)
 
 
 def posterior_draws(config: Scenario, seeds: list[int]) -> pd.DataFrame | None:
@@ -96,13 +107,14 @@ def _with_draw(config: Scenario, draw: dict) -> Scenario:
 
 
 def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
-                 firm_snapshots: bool = True, progress=None) -> RunResult:
+                 firm_snapshots: bool = True, progress=None, panels: bool = False) -> RunResult:
     inputs = load_inputs(config)
     draws = posterior_draws(config, seeds)
     configs = [config] * len(seeds) if draws is None else \
         [_with_draw(config, d) for d in draws.to_dict("records")]
-    parts = [run_replicate(c, s, r, firms, inputs, firm_snapshots, progress)
+    parts = [run_replicate(c, s, r, firms, inputs, firm_snapshots, progress, panels and r == 0)
              for r, (c, s) in enumerate(zip(configs, seeds))]
     cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
     return RunResult(cat("national"), cat("annual"), cat("regions"), cat("sectors"), cat("firms"),
-                     list(seeds), parts[0].events, cat("named_firms"), draws)
+                     list(seeds), parts[0].events, cat("named_firms"), draws,
+                     panels=parts[0].panels)

@@ -158,31 +158,13 @@ def region_figures(model: ClusterModel, rows: np.ndarray,
     return (np.bincount(reg, w_va, model.n_regions), np.bincount(reg, lost, model.n_regions))
 
 
-class VizModel(ClusterModel):
-    """ClusterModel built from the page's inputs; records what the charts need after each step.
+class RecordingModel(ClusterModel):
+    """ClusterModel that records what the page's charts show after each step: the browser
+    page's model, and replicate 0 of `clustersim run` when it draws the page's map and chip
+    panels into figures/ (sim/runner.py)."""
 
-    Args:
-        scenario_file: a file name in scenarios/ (as the picker lists it) or a path.
-        severity, spillover, agglomeration, rd_subsidy, cooperation: slider values for the keys
-            in SLIDERS; None keeps the scenario file's value.
-        seed: number or text as typed (see coerce_seed); empty uses the file's run.seed.
-        firms: number of firm agents at the start.
-    """
-
-    def __init__(self, scenario_file: str | None = None, severity: float | None = None,
-                 spillover: float | None = None, agglomeration: float | None = None,
-                 rd_subsidy: float | None = None, cooperation: float | None = None,
-                 seed: int | str | None = None, firms: int = DEFAULT_FIRMS):
-        config = build_config(scenario_file, severity=severity, spillover=spillover,
-                              agglomeration=agglomeration, rd_subsidy=rd_subsidy,
-                              cooperation=cooperation)
-        self.scenario_path = resolve_scenario(scenario_file)
-        self.seed_text = "" if seed is None else str(seed)
-        inputs, n_agents = load_inputs(config), max(int(firms), 50)
-        # at the calibrated 2020 level, as sim.runner.build_model makes a run's model
-        super().__init__(config=config, seed=coerce_seed(seed, config["run.seed"]),
-                         firms=n_agents, inputs=inputs,
-                         level=initial_level(config, inputs, n_agents))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.history = History()
         # the starting state, for the map before the first step and the size distribution
         rows = self.firms.rows
@@ -228,5 +210,32 @@ class VizModel(ClusterModel):
         return self.date if self.started else f"{self.start_label} (not started)"
 
 
-__all__ = ["VizModel", "coerce_seed", "scenario_files", "check_scenarios", "build_config", "SLIDERS",
+class VizModel(RecordingModel):
+    """RecordingModel built from the page's inputs.
+
+    Args:
+        scenario_file: a file name in scenarios/ (as the picker lists it) or a path.
+        severity, spillover, agglomeration, rd_subsidy, cooperation: slider values for the keys
+            in SLIDERS; None keeps the scenario file's value.
+        seed: number or text as typed (see coerce_seed); empty uses the file's run.seed.
+        firms: number of firm agents at the start.
+    """
+
+    def __init__(self, scenario_file: str | None = None, severity: float | None = None,
+                 spillover: float | None = None, agglomeration: float | None = None,
+                 rd_subsidy: float | None = None, cooperation: float | None = None,
+                 seed: int | str | None = None, firms: int = DEFAULT_FIRMS):
+        config = build_config(scenario_file, severity=severity, spillover=spillover,
+                              agglomeration=agglomeration, rd_subsidy=rd_subsidy,
+                              cooperation=cooperation)
+        self.scenario_path = resolve_scenario(scenario_file)
+        self.seed_text = "" if seed is None else str(seed)
+        inputs, n_agents = load_inputs(config), max(int(firms), 50)
+        # at the calibrated 2020 level, as sim.runner.build_model makes a run's model
+        super().__init__(config=config, seed=coerce_seed(seed, config["run.seed"]),
+                         firms=n_agents, inputs=inputs,
+                         level=initial_level(config, inputs, n_agents))
+
+
+__all__ = ["VizModel", "RecordingModel", "coerce_seed", "scenario_files", "check_scenarios", "build_config", "SLIDERS",
            "DEFAULT_FIRMS", "History"]

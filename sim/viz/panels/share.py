@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from matplotlib.lines import Line2D
 
+from sim import measurement
+from sim.figures import GRADE_MARKERS, observed_points
+from sim.outputs import OFFICIAL_SHARE
 from sim.viz.panels.base import Panel
 from sim.viz.scales import month_x, time_axis
 from sim.viz.style import INK, TARGET_COLOUR
 
 
 def calendar_years(model) -> list[tuple[int, float]]:
-    """(year, core VA share of GDP in %) for each year simulated in full: annual VA over annual
-    GDP, the indicator of the 14th Five-Year Plan target."""
+    """(year, core VA share of GDP in %) for each year simulated in full, as the NBS would
+    publish it (the official basis of sim/measurement.py, on which targets are judged): annual
+    VA over annual GDP, re-based from the census year."""
     h = model.history
     years = np.array([int(d[:4]) for d in h.dates])
+    full = [y for y in np.unique(years) if (years == y).sum() == 12]
+    if not full:
+        return []
     va, gdp = np.asarray(h.core_va), np.asarray(h.gdp)
-    return [(int(y), 100 * float(va[years == y].sum() / gdp[years == y].sum()))
-            for y in np.unique(years) if (years == y).sum() == 12]
+    annual = pd.DataFrame({"replicate": 0, "year": full,
+                           "core_va_bn_yuan": [va[years == y].sum() for y in full],
+                           "gdp_bn_yuan": [gdp[years == y].sum() for y in full]})
+    annual["core_va_share_gdp_pct"] = 100 * annual["core_va_bn_yuan"] / annual["gdp_bn_yuan"]
+    official = measurement.with_official_share(
+        annual, measurement.params_for(model.config, model.inputs))
+    return [(int(y), float(s)) for y, s in zip(full, official[OFFICIAL_SHARE])]
 
 
 class SharePanel(Panel):
@@ -41,18 +54,26 @@ class SharePanel(Panel):
         ax.text(ax.get_xlim()[0] + 0.06, target + 0.07, f"Target: {target:g}% of GDP in {year}",
                 color=TARGET_COLOUR, fontsize=8.5, va="bottom")
         ax.axvspan(year, year + 1, color="#f7e6e4", zorder=0, linewidth=0)
+        # the published official-basis shares, with their grades (sim/data/observed.csv)
+        for _, o in observed_points().iterrows():
+            ax.plot(int(o["year"]) + 0.5, o["value"], GRADE_MARKERS.get(o["grade"], "o"),
+                    color="black", markersize=5, zorder=5)
+            ax.annotate(f"NBS {o['value']:g} ({o['grade']})", (int(o["year"]) + 0.5, o["value"]),
+                        textcoords="offset points", xytext=(4, -11), fontsize=7, color=INK)
         ax.set_ylabel("% of GDP", fontsize=8.5, color=INK)
         ax.legend([Line2D([], [], color="#2b6cb0", linewidth=1.6),
-                   Line2D([], [], marker="o", linestyle="none", color="#1a365d", markersize=5)],
-                  ["monthly", "calendar year"], loc="lower right", fontsize=7.5, frameon=False,
-                  ncol=2)
+                   Line2D([], [], marker="o", linestyle="none", color="#1a365d", markersize=5),
+                   Line2D([], [], marker="D", linestyle="none", color="black", markersize=4)],
+                  ["monthly", "calendar year", "published (grade)"], loc="lower right",
+                  fontsize=7.5, frameon=False, ncol=3)
         self.heading("Core digital economy value added, share of GDP")
 
     def draw_data(self) -> list:
         m, ax = self.model, self.ax
         h = m.history
         if not h.dates:
-            return [self.waiting(ax), self.subheading("monthly value; dots: calendar-year share")]
+            return [self.waiting(ax),
+                    self.subheading("monthly value; dots: calendar-year share, official basis")]
         x = np.array([month_x(d) for d in h.dates])
         y = np.asarray(h.share_pct)
         out = ax.plot(x, y, color="#2b6cb0", linewidth=1.6)
@@ -63,6 +84,6 @@ class SharePanel(Panel):
             out += [ax.annotate(f"{s:.1f}", (yr + 0.5, s), textcoords="offset points",
                                 xytext=(0, 7), ha="center", fontsize=7.5, color="#1a365d")
                     for yr, s in years]
-        out.append(self.subheading(f"{y[-1]:.2f}% in {h.dates[-1]}; dots: calendar-year share "
-                                   "(annual VA / annual GDP)"))
+        out.append(self.subheading(f"{y[-1]:.2f}% in {h.dates[-1]}; dots: calendar year, "
+                                   "official (NBS) basis"))
         return out
