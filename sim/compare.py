@@ -217,7 +217,7 @@ def targets_of(summary: dict) -> list[tuple[float, int]]:
     out = []
     for t in summary.get("targets") or []:
         value, year = t.get("value"), t.get("year")
-        if value is not None and year is not None and "share" in str(t.get("indicator", "share")):
+        if value is not None and year is not None and "share" in str(t.get("indicator", "share")).lower():
             out.append((float(value), int(year)))
     if not out and summary.get("target_share_pct") is not None:
         out.append((float(summary["target_share_pct"]), int(summary["target_year"])))
@@ -232,17 +232,16 @@ def fan_chart(runs: list[Run], paths: list[Path]) -> None:
     column = share_column(runs[0].annual)
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     colours = plt.get_cmap("tab10").colors
-    projected_from = None
+    projected = []  # years past the data, as annual.csv flags them
     for i, r in enumerate(runs):
         q = r.annual.groupby("year")[column].quantile([0.05, 0.5, 0.95]).unstack()
         c = colours[i % len(colours)]
         ax.fill_between(q.index, q[0.05], q[0.95], color=c, alpha=0.2, lw=0)
         ax.plot(q.index, q[0.5], "-", marker=".", color=c, label=f"{r.label}: median, 5-95%")
-        if "projected" in r.annual:  # years past the data, as annual.csv flags them
-            proj = r.annual.loc[r.annual["projected"].astype(bool), "year"]
-            if len(proj):
-                projected_from = min(int(proj.min()), projected_from or 10 ** 4)
-    if projected_from is not None:
+        if "projected" in r.annual:
+            projected += r.annual.loc[r.annual["projected"].astype(bool), "year"].tolist()
+    if projected:
+        projected_from = int(min(projected))
         ax.axvspan(projected_from - 0.5, ax.get_xlim()[1], color="grey", alpha=0.1,
                    label=f"projected ({projected_from} on)")
     obs = observed_points(column)

@@ -127,3 +127,23 @@ def test_unpaired_interval_is_welch_and_spreads_every_pair():
     from scipy.stats import ttest_ind
     ci = ttest_ind(x, y, equal_var=False).confidence_interval(0.90)
     assert (row["ci90_low"], row["ci90_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_fan_chart_shades_projected_years_and_marks_every_share_target(tmp_path):
+    from sim.compare import Run, fan_chart, targets_of
+    annual = pd.DataFrame({"replicate": 0, "seed": 1, "year": [2024, 2025, 2026],
+                           "core_va_bn_yuan": 1.0,
+                           "core_va_share_gdp_official_pct": [9.5, 10.1, 10.6],
+                           "projected": [False, False, True]})
+    summary = {"targets": [{"indicator": "core_digital_VA_share_GDP", "value": 10.0,
+                            "year": 2025},
+                           {"indicator": "core_digital_VA_share_GDP", "value": 12.5,
+                            "year": 2030},
+                           {"indicator": "software_IT_services_revenue", "value": 14.0,
+                            "year": 2025}]}
+    assert targets_of(summary) == [(10.0, 2025), (12.5, 2030)]
+    assert targets_of({"target_share_pct": 10.0, "target_year": 2025}) == [(10.0, 2025)]
+    run = Run(tmp_path, "made-up", annual, pd.DataFrame(), summary, {})
+    fan_chart([run], [tmp_path / "f.png", tmp_path / "f.svg"])
+    svg = (tmp_path / "f.svg").read_text()
+    assert "projected (2026 on)" in svg and "target 12.5% by 2030" in svg
