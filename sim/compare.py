@@ -217,7 +217,8 @@ def targets_of(summary: dict) -> list[tuple[float, int]]:
     out = []
     for t in summary.get("targets") or []:
         value, year = t.get("value"), t.get("year")
-        if value is not None and year is not None and "share" in str(t.get("indicator", "share")).lower():
+        is_share = "share" in str(t.get("indicator", "share")).lower()
+        if value is not None and year is not None and is_share:
             out.append((float(value), int(year)))
     if not out and summary.get("target_share_pct") is not None:
         out.append((float(summary["target_share_pct"]), int(summary["target_year"])))

@@ -67,8 +67,8 @@ NAMED_FIRM_COLUMNS = ["replicate", "year", "firm", "revenue_bn_yuan", "value_add
 FLOAT_FORMAT = "%.10g"
 OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
 RUN_FILES = frozenset({"parameters.csv", "national.csv", "annual.csv", "regions.csv",
-                       "sectors.csv", "clusters.csv", "firms.csv", "named_firms.csv", "summary.json",
-                       "manifest.json", "figures"})
+                       "sectors.csv", "clusters.csv", "firms.csv", "named_firms.csv",
+                       "summary.json", "manifest.json", "figures"})
 
 
 class Recorder:

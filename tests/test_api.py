@@ -1,7 +1,6 @@
 """The Python API of docs/api.md: sim.api.run and mesa.batch_run over ScenarioModel."""
 
 import mesa
-import numpy as np
 import pandas as pd
 import pytest
 
