@@ -91,7 +91,8 @@ class Recorder:
         # value added of the firms that produced this month (before exit and entry), as the
         # national total sums it; counts of the firms alive at the end, as national.csv's
         producers = model.last_month
-        _region_sector_sums(producers.rows, producers.w_va, rows, f.columns, by_region, by_sector)
+        w_va = producers.w_va
+        _region_sector_sums(producers.rows, w_va, rows, f.columns, by_region, by_sector)
         check_finite(date, by_region, ("core VA", "employment", "firms", "knowledge"),
                      "by region")
         check_finite(date, by_sector, ("core VA", "firms"), "by NBS sector")
@@ -108,10 +109,10 @@ class Recorder:
         # the national direct_loss_bn_yuan reporter split by region: what the chip caps take
         # from each capped producer's output, all else equal
         cap = np.take(f.output_cap, producers.rows)
-        capped = cap < 1
+        capped = np.flatnonzero(cap < 1)  # few firms: index them, not the whole table
         self.direct_loss.append(np.bincount(
-            np.take(f.region, producers.rows)[capped],
-            producers.w_va[capped] * (1 / cap[capped] - 1), minlength=R))
+            np.take(f.region, producers.rows[capped]),
+            w_va[capped] * (1 / cap[capped] - 1), minlength=R))
         if model.month % 12 == 11:
             self.named.append(_named_snapshot(model, self.replicate))
         if self.firm_snapshots and model.month % 12 == 11:
