@@ -9,7 +9,7 @@ import pytest
 from sim.outputs import (ANNUAL_COLUMNS, CLUSTER_COLUMNS, NATIONAL_COLUMNS, regional_balance,
                          summarise, theil)
 from sim.runner import run_replicate
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 TWO_YEARS = ["run.end=2021-12", "target.year=2021"]
 
@@ -81,3 +81,19 @@ def test_annual_and_summary_carry_the_regional_balance(result):
     s = summarise(a, 10.0, 2021)
     bands = s["regional_balance_by_year"]["theil_core_va_clusters"]["2021"]
     assert bands["median"] == pytest.approx(a.set_index("year").loc[2021, "theil_core_va_clusters"])
+
+
+def test_nbs_regions_table_is_the_nbs_division_and_names_unknown_provinces(tmp_path):
+    from sim.inputs import DATA_DIR, load_inputs
+    table = pd.read_csv(DATA_DIR / "nbs_regions.csv")
+    assert len(table) == 31 and table["province"].is_unique
+    assert table["nbs_region"].value_counts().to_dict() == {"West": 12, "East": 10,
+                                                            "Central": 6, "Northeast": 3}
+    assert table["source"].notna().all() and table["grade"].notna().all()
+    regions = (DATA_DIR / "regions.csv").read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "regions.csv"
+    bad.write_text("\n".join([regions[0], regions[1].replace(",Guangdong,", ",Atlantis,", 1),
+                              *regions[2:]]) + "\n", encoding="utf-8")
+    config = load_scenario("scenarios/baseline.yaml", overrides=[f"data.regions_file={bad}"])
+    with pytest.raises(ScenarioError, match=r"regions.csv:2: province: unknown province 'Atlantis'"):
+        load_inputs(config)
