@@ -45,7 +45,7 @@ STAGED_NOTE = "nothing was published"  # commands that stage their output (sim.a
 
 # modules with a `register(subparsers)` function adding their commands
 PLUGINS = ("sim.sweep.cli", "sim.viz.cli", "sim.calibration.cli", "sim.validation.cli",
-           "sim.decompose")
+           "sim.decompose", "sim.compare")
 
 
 def _scenario_args(p: argparse.ArgumentParser) -> None:

@@ -96,6 +96,11 @@ FIRMS = Table("named-firm table", (
     _positive("employment_2020", "int"), _pct("rd_intensity_pct"),
     _fraction("va_to_revenue"), _positive("equity_2020_bn_yuan"), SOURCE))
 
+NBS_REGIONS = Table("NBS region table", (
+    Column("province", unique=True),
+    Column("nbs_region", "choice", choices=("East", "Central", "West", "Northeast")),
+    SOURCE, Column("grade")))
+
 REGION_COLUMNS, SECTOR_COLUMNS, GDP_COLUMNS = REGIONS.names, SECTORS.names, GDP.names
 EVENT_COLUMNS, FIRM_COLUMNS = EVENTS.names, FIRMS.names
 
@@ -304,6 +309,7 @@ class Inputs:
     events: list[Event]
     dist_km: np.ndarray
     designated: np.ndarray           # bool per region
+    nbs_region: np.ndarray           # East | Central | West | Northeast per region, by province
 
     @property
     def n_regions(self) -> int:
@@ -445,4 +451,14 @@ def load_inputs(sc: Scenario) -> Inputs:
     gdp, kind = _gdp_path(sc)
     events = _events(sc, set(firms["firm_id"]))
     dist = haversine_km(regions["lat"].to_numpy(float), regions["lon"].to_numpy(float))
-    return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated)
+    return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated,
+                  _nbs_regions(regions))
+
+
+def _nbs_regions(regions: pd.DataFrame) -> np.ndarray:
+    """Each region's NBS macro-region (nbs_regions.csv), by its `province` column."""
+    table = _table(None, None, "nbs_regions.csv", NBS_REGIONS)
+    of = dict(zip(table["province"], table["nbs_region"]))
+    for i, province in enumerate(regions["province"]):
+        _check_refs(regions, i, "province", [str(province)], set(of), "province")
+    return np.array([of[str(p)] for p in regions["province"]])

@@ -2,7 +2,9 @@
 
 Files in the output directory (column names are a contract other tools build on):
   national.csv  replicate, seed, date, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
-                firms, employment, chip_self_sufficiency_pct              (a row per month)
+                firms, employment, chip_self_sufficiency_pct, direct_loss_bn_yuan,
+                chip_import_gap_pct, chip_import_index   (a row per month; the reporters
+                with csv=True, in sim/reporters.py order)
   annual.csv    replicate, seed, year, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
                 core_va_share_gdp_official_pct  (the model's internal basis, and what the NBS
                 would publish for that year: sim/measurement.py; targets are judged on it)
@@ -14,6 +16,10 @@ Files in the output directory (column names are a contract other tools build on)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
                 (opt-in: `clustersim run --firm-snapshots`; a row per agent and year)
+  clusters.csv  replicate, year, cluster_id, cluster, region, value_added_bn_yuan,
+                share_of_national_pct, employment, firms, direct_loss_bn_yuan  (a row per
+                cluster and complete year: the year's value added and direct loss, employment
+                and firms at its end; region = the NBS macro-region of the cluster's province)
   named_firms.csv  replicate, year, firm, revenue_bn_yuan, value_added_bn_yuan, employment,
                 net_worth_bn_yuan, listed   (each named firm alive at the year's end; revenue at
                 its own VA ratio, listed = on the Entity List by then; a firm that exited has
@@ -48,17 +54,23 @@ NATIONAL_COLUMNS = ["replicate", "seed"] + [r.name for r in reporters.national()
 INTERNAL_ANNUAL_COLUMNS = ["replicate", "seed", "year", "core_va_bn_yuan", "gdp_bn_yuan",
                            "core_va_share_gdp_pct"]
 OFFICIAL_SHARE = "core_va_share_gdp_official_pct"
-ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE]
+# regional balance across the clusters (regional_balance): the plans expect clusters to narrow
+# regional gaps
+BALANCE_COLUMNS = ["east_share_core_va_pct", "theil_core_va_clusters"]
+ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE] + BALANCE_COLUMNS
 REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "employment",
                   "mean_productivity", "mean_knowledge"]
 SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
 FIRM_COLUMNS = ["replicate", "year", "firm_id", "region", "sector", "weight", "revenue_bn_yuan",
                 "value_added_bn_yuan", "employment", "productivity", "knowledge", "age_months"]
+CLUSTER_COLUMNS = ["replicate", "year", "cluster_id", "cluster", "region", "value_added_bn_yuan",
+                   "share_of_national_pct", "employment", "firms", "direct_loss_bn_yuan"]
 NAMED_FIRM_COLUMNS = ["replicate", "year", "firm", "revenue_bn_yuan", "value_added_bn_yuan",
                       "employment", "net_worth_bn_yuan", "listed"]
 FLOAT_FORMAT = "%.10g"
 OUTPUT_OF = "clustersim run"  # manifest.json's `output_of`: what may replace the directory
-TABLES = ("parameters", "national", "annual", "regions", "sectors", "firms", "named_firms")
+TABLES = ("parameters", "national", "annual", "regions", "sectors", "clusters", "firms",
+          "named_firms")
 FORMATS = ("csv", "parquet")
 RUN_FILES = frozenset({f"{t}.{fmt}" for t in TABLES for fmt in FORMATS}
                       | {"summary.json", "manifest.json", "figures"})
@@ -74,6 +86,7 @@ class Recorder:
         self.sectors: list[dict] = []
         self.firms: list[pd.DataFrame] = []
         self.named: list[pd.DataFrame] = []
+        self.direct_loss: list[np.ndarray] = []  # by region, a row per month
 
     def __call__(self, model) -> None:
         f, rows = model.firms, model.firms.rows
@@ -83,7 +96,8 @@ class Recorder:
         # value added of the firms that produced this month (before exit and entry), as the
         # national total sums it; counts of the firms alive at the end, as national.csv's
         producers = model.last_month
-        _region_sector_sums(producers.rows, producers.w_va, rows, f.columns, by_region, by_sector)
+        w_va = producers.w_va
+        _region_sector_sums(producers.rows, w_va, rows, f.columns, by_region, by_sector)
         check_finite(date, by_region, ("core VA", "employment", "firms", "knowledge"),
                      "by region")
         check_finite(date, by_sector, ("core VA", "firms"), "by NBS sector")
@@ -97,6 +111,13 @@ class Recorder:
         self.sectors.append(dict(date=date, sector=model.sector_codes,
                                  core_va_bn_yuan=by_sector[0], firms=by_sector[1]))
         model.region_va = va_r
+        # the national direct_loss_bn_yuan reporter split by region: what the chip caps take
+        # from each capped producer's output, all else equal
+        cap = np.take(f.output_cap, producers.rows)
+        capped = np.flatnonzero(cap < 1)  # few firms: index them, not the whole table
+        self.direct_loss.append(np.bincount(
+            np.take(f.region, producers.rows[capped]),
+            w_va[capped] * (1 / cap[capped] - 1), minlength=R))
         if model.month % 12 == 11:
             self.named.append(_named_snapshot(model, self.replicate))
         if self.firm_snapshots and model.month % 12 == 11:
@@ -127,6 +148,48 @@ class Recorder:
         firms = pd.concat(self.firms, ignore_index=True) if self.firms else \
             pd.DataFrame(columns=FIRM_COLUMNS)
         return regions, sectors, firms[FIRM_COLUMNS]
+
+
+    def clusters(self, regions: pd.DataFrame, inputs) -> pd.DataFrame:
+        """clusters.csv's rows of this replicate from its monthly region records (`regions`,
+        as frames() returns them): complete years only, as annual.csv."""
+        df = regions.assign(year=regions["date"].str[:4].astype(int),
+                            direct_loss_bn_yuan=np.concatenate(self.direct_loss))
+        g = df.groupby(["year", "region"], sort=False)
+        out = g[["core_va_bn_yuan", "direct_loss_bn_yuan"]].sum(min_count=1)
+        last = g[["employment", "firms"]].last()  # at the year's end
+        out = out.join(last).assign(months=g["date"].count()).reset_index()
+        out = out[out["months"] == 12].drop(columns="months")
+        meta = pd.DataFrame({"region": inputs.regions["region_id"],
+                             "cluster": inputs.regions["name"],
+                             "nbs_region": inputs.nbs_region})
+        out = out.merge(meta, on="region", how="left", sort=False)
+        national = out.groupby("year")["core_va_bn_yuan"].transform("sum")
+        out = out.assign(replicate=self.replicate, cluster_id=out["region"],
+                         region=out["nbs_region"], value_added_bn_yuan=out["core_va_bn_yuan"],
+                         share_of_national_pct=100 * out["core_va_bn_yuan"] / national)
+        return out[CLUSTER_COLUMNS].reset_index(drop=True)
+
+
+def theil(x: np.ndarray) -> float:
+    """Theil T index of x over its entries: (1/N) sum (x/mu) ln(x/mu), 0 when all are equal,
+    ln N when one entry holds everything (0 ln 0 taken as 0)."""
+    x = np.asarray(x, float)
+    s = x / x.mean()
+    return float(np.mean(np.where(s > 0, s * np.log(np.where(s > 0, s, 1)), 0.0)))
+
+
+def regional_balance(clusters: pd.DataFrame) -> pd.DataFrame:
+    """Per replicate and year: the NBS East's share of core value added, and the Theil index
+    of value added across the clusters (README, Outputs: why these two)."""
+    rows = []
+    for (rep, year), g in clusters.groupby(["replicate", "year"], sort=True):
+        va = g["value_added_bn_yuan"].to_numpy(float)
+        rows.append({"replicate": rep, "year": year,
+                     "east_share_core_va_pct": 100 * va[g["region"].to_numpy() == "East"].sum()
+                     / va.sum(),
+                     "theil_core_va_clusters": theil(va)})
+    return pd.DataFrame(rows, columns=["replicate", "year", *BALANCE_COLUMNS])
 
 
 def _named_snapshot(model, replicate: int) -> pd.DataFrame:
@@ -193,6 +256,7 @@ class RunResult:
         columns=NAMED_FIRM_COLUMNS))
     parameters: pd.DataFrame | None = None  # one row per replicate when drawn from a posterior
     panels: dict[str, bytes] = field(default_factory=dict)  # the page's panels, replicate 0
+    clusters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLUSTER_COLUMNS))
 
 
 def annual_from_national(national: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +303,9 @@ def summarise(annual: pd.DataFrame, target_pct: float, target_year: int) -> dict
             "share_by_year": _bands(annual, column),
             "internal_share_by_year": _bands(annual, "core_va_share_gdp_pct"),
             "probability_target_hit": float(np.mean(hit)) if hit else None,
-            "first_year_hit": first_hit}
+            "first_year_hit": first_hit,
+            **({"regional_balance_by_year": {c: _bands(annual, c) for c in BALANCE_COLUMNS}}
+               if set(BALANCE_COLUMNS) <= set(annual.columns) else {})}
 
 
 def package_versions() -> dict[str, str]:
@@ -302,8 +368,9 @@ def write_run(result: RunResult, directory: Path, summary: dict, manifest_obj: d
     directory = Path(directory)
     tables = {"national": result.national[NATIONAL_COLUMNS],
               "annual": result.annual[ANNUAL_COLUMNS], "regions": result.regions,
-              "sectors": result.sectors, "firms": result.firms,
-              "parameters": result.parameters, "named_firms": result.named_firms}
+              "sectors": result.sectors, "clusters": result.clusters[CLUSTER_COLUMNS],
+              "firms": result.firms, "parameters": result.parameters,
+              "named_firms": result.named_firms}
     for name, df in tables.items():
         if df is not None and not (name == "firms" and df.empty):
             write_table(df, directory, name, fmt)

@@ -10,8 +10,8 @@ from sim import measurement
 from sim.calibration.level import initial_level
 from sim.inputs import Inputs, load_inputs
 from sim.model import ClusterModel
-from sim.outputs import (NAMED_FIRM_COLUMNS, NATIONAL_COLUMNS, Recorder, RunResult,
-                         annual_from_national)
+from sim.outputs import (ANNUAL_COLUMNS, NAMED_FIRM_COLUMNS, NATIONAL_COLUMNS, Recorder,
+                         RunResult, annual_from_national, regional_balance)
 from sim.scenario import Scenario, ScenarioError
 
 POSTERIOR_STREAM = 0x505354  # keeps the posterior draw's stream apart from the model's
@@ -59,15 +59,17 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
     national.insert(0, "replicate", replicate)
     national = national[NATIONAL_COLUMNS].reset_index(drop=True)
     regions, sectors, firm_df = recorder.frames()
+    clusters = recorder.clusters(regions, inputs)
     annual = with_measurements(config, inputs, annual_from_national(national))
+    annual = annual.merge(regional_balance(clusters), on=["replicate", "year"], how="left")
     named = pd.concat(recorder.named, ignore_index=True)[NAMED_FIRM_COLUMNS]
     drawn = {}
     if panels:
         from sim.viz.panels import panel
         drawn = {"map": panel(model, "map", colour_by="growth").render(),
                  "chip_availability": panel(model, "chips").render()}
-    return RunResult(national, annual, regions, sectors, firm_df,
-                     [seed], list(model.event_log), named, panels=drawn)
+    return RunResult(national, annual[ANNUAL_COLUMNS], regions, sectors, firm_df,
+                     [seed], list(model.event_log), named, clusters=clusters, panels=drawn)
 
 
 def posterior_draws(config: Scenario, seeds: list[int]) -> pd.DataFrame | None:
@@ -116,5 +118,5 @@ def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
              for r, (c, s) in enumerate(zip(configs, seeds))]
     cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
     return RunResult(cat("national"), cat("annual"), cat("regions"), cat("sectors"), cat("firms"),
-                     list(seeds), parts[0].events, cat("named_firms"), draws,
+                     list(seeds), parts[0].events, cat("named_firms"), draws, cat("clusters"),
                      panels=parts[0].panels)

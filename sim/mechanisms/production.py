@@ -172,7 +172,7 @@ class Production(Mechanism):
         Reporter("core_va_share_gdp_pct", "%", "Core digital VA share of GDP",
                  lambda m: m.core_va_share_gdp_pct, meaning="core digital value added over GDP"),
         Reporter("direct_loss_bn_yuan", "bn yuan/month", "Output lost to chip caps",
-                 lambda m: m.direct_loss_bn_yuan, csv=False, sweep_metric="direct_loss_bn_yuan",
+                 lambda m: m.direct_loss_bn_yuan, sweep_metric="direct_loss_bn_yuan",
                  reduce="sum", meaning="output lost to chip caps, summed over the run (bn yuan)"),
     )
 
