@@ -118,5 +118,6 @@ def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
              for r, (c, s) in enumerate(zip(configs, seeds))]
     cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731
     return RunResult(cat("national"), cat("annual"), cat("regions"), cat("sectors"), cat("firms"),
-                     list(seeds), parts[0].events, cat("named_firms"), draws, cat("clusters"),
+                     list(seeds), parts[0].events, cat("named_firms"), draws,
+                     clusters=cat("clusters"),
                      panels=parts[0].panels)
