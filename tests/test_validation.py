@@ -78,6 +78,7 @@ def results():
     config = load_scenario(BASE)
     cf = config.copy()
     cf.set("export_controls.enabled", False)
+    cf.name = "no_export_controls"  # as validate-model names it: the report tells the two apart
     cf.validate()
     return report.run(config, cf, 3000, [5, 6], progress=lambda *a: None)
 
@@ -160,15 +161,44 @@ def test_shock_split_adds_up_and_names_the_chip_dependent_clusters(results):
     assert rate["shenzhen"] > rate["nanjing"]
 
 
-@pytest.mark.xfail(strict=True, reason='the volatility-size beta fell to 0.13 with demand-driven growth (OUTSIDE in docs/validation.md; issue 11, open)')
+def _within_beta(firms):
+    """beta of employment growth on size within sub-sector x year, as the report measures it."""
+    g = st.growth_rates(firms, "employment")
+    within = g["log_size"] - g.groupby(["replicate", "year", "sector"])["log_size"].transform("median")
+    return st.volatility_size(within, g["growth"])
+
+
 def test_firm_statistics_are_measured_on_real_firms(results):
     t = results.tail[(2025, "value_added_bn_yuan")]
     assert t.ci_low < t.alpha < t.ci_high and t.tail_agents >= 50
     g = results.growth["employment"]
     assert g["n"] > 5000
-    # the model scales shocks by size^-0.18 within the sub-sector; the estimator sees it
-    assert results.volatility["employment/within"]["beta"] == pytest.approx(
-        results.config["production.shock_size_exponent"], abs=0.04)
+    # the model scales shocks by size^-0.18 within the sub-sector; with the size-free sources
+    # of firm growth switched off (innovation jumps, imitation, selection) the estimator sees
+    # the set exponent (measured 0.178, se 0.010, seed 5) ...
+    quiet = load_scenario(BASE, ["run.end=2022-12", "target.year=2022", "innovation.zeta=0",
+                                 "innovation.imitation_zeta=0", "innovation.selection=0"])
+    alone = _within_beta(ex.run_replicates(quiet, [5], 3000).firms)["beta"]
+    assert alone == pytest.approx(results.config["production.shock_size_exponent"], abs=0.03)
+    # ... and in the scenario they add growth that does not fall with size: beta is lower
+    # (0.13 here), still well above zero. How it compares with the published 0.15-0.2 is a
+    # finding the report states (next test), not a property of the estimator.
+    scenario = results.volatility["employment/within"]
+    assert 5 * scenario["se"] < scenario["beta"] < alone - 0.02
+
+
+def test_report_states_the_volatility_slope_against_the_published_range(results):
+    files = {name: f"figures/validation/{name}.png" for name in
+             ("agglomeration_premium", "growth_distribution", "shock_split", "size_tail",
+              "spillover_decay", "volatility_size")}
+    text = report.markdown(results, files, "clustersim validate-model")
+    row = next(line for line in text.splitlines() if line.startswith("| volatility-size slope"))
+    betas = [results.volatility[m]["beta"] for m in ("value_added_bn_yuan", "employment")]
+    lo, hi = report.BETA_RANGE
+    verdicts = ["inside" if lo <= b <= hi else "OUTSIDE" for b in betas]
+    assert row == (f"| volatility-size slope beta, value added / employment | {betas[0]:.3f} / "
+                   f"{betas[1]:.3f} | {lo}-{hi} | {verdicts[0]} / {verdicts[1]} |")
+    assert (lo, hi) == (0.15, 0.2)  # Stanley et al. 1996
 
 
 # --------------------------------------------------------------------------- the command
