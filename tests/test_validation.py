@@ -129,7 +129,8 @@ def test_spillovers_decay_with_distance_at_about_the_set_length(results):
     assert sp["decay_km"] > sp0["decay_km"]
     # ... and in both, far clusters get the share of the shock their link weights give them:
     # about 6% of a near cluster's gain by distance alone, about 75% with reach 0.70 (measured
-    # 0.82-1.10 times the weight ratio over seeds 5-7; the rest is each cluster's own pool size)
+    # 0.82-1.10 times the weight ratio at reach 0, 0.3 and 0.70, seeds 5-7, 1,500-3,000 agents;
+    # the rest is each cluster's own pool size)
     for cfg, s in ((config, sp0), (results.config, sp)):
         assert _far_over_near(s["by_region"]) == pytest.approx(
             _link_weight_ratio(cfg, s["source"]), rel=0.25)
