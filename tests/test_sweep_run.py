@@ -35,7 +35,7 @@ TINY = f"scenario: {BASE}\nfixed:\n" + "".join(f"  {k}: {v}\n" for k, v in FIXED
 # 4 x 2 points x 8 seeds = 64 runs
 GRID = TINY + """design: grid
 parameters:
-  export_controls.severity: [0.0, 0.3, 0.7, 1.0]
+  production.demand_absorption: [0.0, 0.3, 0.7, 1.0]
   policy.rd_subsidy_pct: [18.75, 40.0]
 replicates: 8
 seed: 11
@@ -86,7 +86,6 @@ def grid(tmp_path_factory):
     return exp, ref
 
 
-@pytest.mark.xfail(strict=True, reason='its share ordering assumed the old large control effect (now -0.02 pp at the fitted baseline; issue 11, open)')
 def test_uninterrupted_sweep_records_every_run_once(grid):
     exp, ref = grid
     runs = st.read_runs(ref)
@@ -96,14 +95,16 @@ def test_uninterrupted_sweep_records_every_run_once(grid):
     # a row is the model's own result for that point's values and seed
     row = runs.iloc[45]
     sc = load_scenario(BASE, [f"{k}={v}" for k, v in FIXED.items()] + [
-        f"export_controls.severity={row['export_controls.severity']}",
+        f"production.demand_absorption={row['production.demand_absorption']}",
         f"policy.rd_subsidy_pct={row['policy.rd_subsidy_pct']}"])
     annual = run_replicate(sc, int(row["seed"]), firm_snapshots=False).annual
     assert annual["core_va_share_gdp_pct"].tolist() == [row["share_2020_pct"],
                                                          row["share_2021_pct"]]
-    # controls bite: the median 2021 share is lower at full severity than with none
-    by_sev = runs.groupby("export_controls.severity")["share_2021_pct"].median()
-    assert by_sev[0.0] > by_sev[1.0]
+    # the sweep keeps the model's ordering on a factor with a large effect: the more of a
+    # productivity gain demand absorbs (rho), the less the share grows (median 2021 share
+    # 8.36% at rho 0, 7.65% at rho 1 here; docs/decomposition.md: 10.0 vs 7.2% in 2025)
+    by_rho = runs.groupby("production.demand_absorption")["share_2021_pct"].median()
+    assert by_rho[0.0] > by_rho[1.0] + 0.3
     assert runs["target_hit"].isin([True, False]).all()
     hit = runs["share_2021_pct"] >= 7.85
     assert (runs["target_hit"] == hit).all()

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.inputs import load_inputs
+from sim.runner import build_model
 from sim.scenario import load_scenario
 from sim.validation import experiments as ex
 from sim.validation import report
@@ -77,6 +79,7 @@ def results():
     config = load_scenario(BASE)
     cf = config.copy()
     cf.set("export_controls.enabled", False)
+    cf.name = "no_export_controls"  # as validate-model names it: the report tells the two apart
     cf.validate()
     return report.run(config, cf, 3000, [5, 6], progress=lambda *a: None)
 
@@ -95,18 +98,43 @@ def test_agglomeration_premium_lands_near_the_set_elasticity(results):
     assert le["local_elasticity"].iloc[-1] < le["local_elasticity"].iloc[0] <= eps
 
 
-@pytest.mark.xfail(strict=True, reason='with platform reach 0.70 the near/far pool changes no longer separate at this size (issue 11, open)')
+def _far_over_near(by_region):
+    """Median pool change of clusters beyond 1,500 km over those within 500 km of the source."""
+    d = by_region["distance_km"]
+    return (by_region.loc[d > 1500, "pool_change"].median()
+            / by_region.loc[d < 500, "pool_change"].median())
+
+
+def _link_weight_ratio(config, source):
+    """The same ratio of the link weights w'(d) = (1 - pi) exp(-d / delta) + pi the model uses
+    in the month spillover_decay steps (platform.py): what the pool change should follow."""
+    m = build_model(config, seed=5, firms=300)
+    m.step()
+    src = list(m.region_ids).index(source)
+    w, d = m.w_region[:, src], m.inputs.dist_km[src]
+    return np.median(w[d > 1500]) / np.median(w[(d > 0) & (d < 500)])
+
+
 def test_spillovers_decay_with_distance_at_about_the_set_length(results):
-    # without platform links the estimator recovers the set decay length ...
+    # without platform links the estimator recovers the set decay length, and every near
+    # cluster gains more than any far one ...
     config = load_scenario(BASE, ["platform.reach=0"])
     sp0 = ex.spillover_decay(config, 5, 1500)
     assert sp0["decay_km_ci"][0] < sp0["set_decay_km"] < sp0["decay_km_ci"][1]
-    # ... and platform links, distance-free, make the measured decay longer
-    sp = results.spill
-    assert sp["decay_km"] > sp0["decay_km"]
-    b = sp["by_region"]
+    b = sp0["by_region"]
     near, far = b[b["distance_km"] < 500], b[b["distance_km"] > 1500]
     assert near["pool_change"].min() > far["pool_change"].max()
+    # ... platform links, distance-free, make the measured decay longer ...
+    sp = results.spill
+    assert sp["decay_km"] > sp0["decay_km"]
+    # ... and in both, far clusters get the share of the shock their link weights give them:
+    # about 6% of a near cluster's gain by distance alone, about 75% with reach 0.70 (measured
+    # 0.82-1.10 times the weight ratio at reach 0, 0.3 and 0.70, seeds 5-7, 1,500-3,000 agents;
+    # the rest is each cluster's own pool size)
+    for cfg, s in ((config, sp0), (results.config, sp)):
+        assert _far_over_near(s["by_region"]) == pytest.approx(
+            _link_weight_ratio(cfg, s["source"]), rel=0.25)
+    assert _far_over_near(sp["by_region"]) > 5 * _far_over_near(b)
 
 
 def test_longer_decay_distance_is_measured_as_longer():
@@ -119,31 +147,91 @@ def test_longer_decay_distance_is_measured_as_longer():
     assert b > 1.5 * a
 
 
-@pytest.mark.xfail(strict=True, reason='the control loss is about zero at the fitted baseline, so no cluster stands out (docs/validation.md; issue 11, open)')
-def test_shock_split_adds_up_and_names_the_chip_dependent_clusters(results):
+@pytest.fixture(scope="module")
+def escalation():
+    """The severe scenario (full embargo from 2023, allies joining) and the same without
+    controls, to 2024: at the fitted baseline the control loss is near zero (docs/validation.md),
+    so the split is read where it is measurable."""
+    config = load_scenario(BASE.parent / "escalation.yaml", ["run.end=2024-12", "target.year=2024"])
+    free = config.copy()
+    free.set("export_controls.enabled", False)
+    free.validate()
+    base, cf = (ex.run_replicates(c, [5, 6], 3000) for c in (config, free))
+    return config, base, cf, ex.shock_split(base, cf)
+
+
+def test_shock_split_adds_up_and_names_the_chip_dependent_clusters(results, escalation):
+    """Direct loss is now the current output an Entity-List firm loses once its chip stockpile
+    is empty; the capacity-growth channel lands in the indirect part. By cluster that channel
+    is 1-2% of value added in 2024, within the paired-run noise at 3,000 agents (about +-5% per
+    cluster), so clusters are named by the direct loss and the capacity channel is read on the
+    sub-sector it shows most clearly in."""
     assert results.reporter_gap < 1e-6  # per-cluster direct losses add up to the reporter
-    s = results.shock
-    nat = s[s["year"] == 2024].groupby("replicate")[["total_loss", "direct_loss"]].sum()
-    assert (nat["total_loss"] > 0).all() and (nat["direct_loss"] > 0).all()
-    # before the 2022 rules only the Entity-List firms are capped: direct losses are small
-    early = s[s["year"] == 2021]["direct_loss"].sum() / s[s["year"] == 2024]["direct_loss"].sum()
-    assert early < 0.5
-    # the share of value added lost directly is larger in Shenzhen (phones, servers, Huawei)
-    # than in a software-heavy cluster
+    config, base, cf, s = escalation
+    nat = base.losses.groupby(["replicate", "date"]).agg(
+        direct=("direct_loss", "sum"), reporter=("national_direct_reporter", "first"))
+    assert np.max(np.abs(nat["direct"] - nat["reporter"])) < 1e-6
+    # the clusters that lose output directly are those hosting a named firm on the Entity List
+    # (named_firms.csv, the list additions in the rule table), with Shenzhen (Huawei) among them
+    inputs = load_inputs(config)
+    listed = {f for ev in inputs.events if ev.date <= "2024-12" for f in ev.entity_list_add}
+    named = inputs.named_firms
+    hosts = set(named.loc[named["firm_id"].isin(listed), "region_id"])
     last = s[s["year"] == 2024].groupby("region")[["direct_loss", "va_no_controls"]].sum()
+    hit = set(last.index[last["direct_loss"] > 0])
+    assert {"shenzhen", "hefei", "shanghai"} <= hit <= hosts and "nanjing" not in hosts
     rate = last["direct_loss"] / last["va_no_controls"]
-    assert rate["shenzhen"] > rate["nanjing"]
+    assert rate["shenzhen"] > 0.02 and rate["nanjing"] == 0  # measured 3.9%
+    # Huawei loses current output from the 2020 foreign-direct-product rules on (2021: -28.6%)
+    shenzhen = s[s["region"] == "shenzhen"].groupby(["replicate", "year"])["direct_loss"].sum()
+    assert (shenzhen.xs(2021, level="year") > 0).all()
+    # the import gap shifts demand to domestic chip makers: 01_ic, with the highest equipment
+    # dependence (sectors.csv), gains value added from the controls in every replicate
+    # (measured +14%; SMIC's revenue grew from 3.9 to 7.27 bn USD over 2020-22)
+    def ic_va(rep):
+        f = rep.firms[(rep.firms["year"] == 2024) & (rep.firms["sector"] == "01_ic")]
+        return (f["weight"] * f["value_added_bn_yuan"]).groupby(f["replicate"]).sum()
+    assert (ic_va(base) > 1.05 * ic_va(cf)).all()
 
 
-@pytest.mark.xfail(strict=True, reason='the volatility-size beta fell to 0.13 with demand-driven growth (OUTSIDE in docs/validation.md; issue 11, open)')
+def _within_beta(firms):
+    """beta of employment growth on size within sub-sector x year, as the report measures it."""
+    g = st.growth_rates(firms, "employment")
+    within = g["log_size"] - g.groupby(["replicate", "year", "sector"])["log_size"].transform("median")
+    return st.volatility_size(within, g["growth"])
+
+
 def test_firm_statistics_are_measured_on_real_firms(results):
     t = results.tail[(2025, "value_added_bn_yuan")]
     assert t.ci_low < t.alpha < t.ci_high and t.tail_agents >= 50
     g = results.growth["employment"]
     assert g["n"] > 5000
-    # the model scales shocks by size^-0.18 within the sub-sector; the estimator sees it
-    assert results.volatility["employment/within"]["beta"] == pytest.approx(
-        results.config["production.shock_size_exponent"], abs=0.04)
+    # the model scales shocks by size^-0.18 within the sub-sector; with the size-free sources
+    # of firm growth switched off (innovation jumps, imitation, selection) the estimator sees
+    # the set exponent (measured 0.178, se 0.010, seed 5) ...
+    quiet = load_scenario(BASE, ["run.end=2022-12", "target.year=2022", "innovation.zeta=0",
+                                 "innovation.imitation_zeta=0", "innovation.selection=0"])
+    alone = _within_beta(ex.run_replicates(quiet, [5], 3000).firms)["beta"]
+    assert alone == pytest.approx(results.config["production.shock_size_exponent"], abs=0.03)
+    # ... and in the scenario they add growth that does not fall with size: beta is lower
+    # (0.13 here), still well above zero. How it compares with the published 0.15-0.2 is a
+    # finding the report states (next test), not a property of the estimator.
+    scenario = results.volatility["employment/within"]
+    assert 5 * scenario["se"] < scenario["beta"] < alone - 0.02
+
+
+def test_report_states_the_volatility_slope_against_the_published_range(results):
+    files = {name: f"figures/validation/{name}.png" for name in
+             ("agglomeration_premium", "growth_distribution", "shock_split", "size_tail",
+              "spillover_decay", "volatility_size")}
+    text = report.markdown(results, files, "clustersim validate-model")
+    row = next(line for line in text.splitlines() if line.startswith("| volatility-size slope"))
+    betas = [results.volatility[m]["beta"] for m in ("value_added_bn_yuan", "employment")]
+    lo, hi = report.BETA_RANGE
+    verdicts = ["inside" if lo <= b <= hi else "OUTSIDE" for b in betas]
+    assert row == (f"| volatility-size slope beta, value added / employment | {betas[0]:.3f} / "
+                   f"{betas[1]:.3f} | {lo}-{hi} | {verdicts[0]} / {verdicts[1]} |")
+    assert (lo, hi) == (0.15, 0.2)  # Stanley et al. 1996
 
 
 # --------------------------------------------------------------------------- the command

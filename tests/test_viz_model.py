@@ -8,6 +8,8 @@ import pytest
 from mesa.visualization import Slider
 from mesa.visualization import solara_viz
 
+from sim.mechanisms import export_controls
+from sim.registry import TIERS
 from sim.scenario import ScenarioError, load_scenario
 from sim.viz.model import (SCENARIO_DIR, SLIDERS, VizModel, build_config, check_scenarios,
                            coerce_seed, scenario_files)
@@ -84,20 +86,51 @@ def test_a_slider_value_out_of_range_names_the_key():
         build_config("baseline.yaml", severity=1.5)
 
 
-@pytest.mark.xfail(strict=True, reason='the output response to severity is now small (controls act on capacity growth; issue 11, open)')
-def test_severity_slider_changes_chip_supply_and_output():
-    """Severity 0: the rules leave ordinary firms' supply whole (only Entity-List firms, whose
-    share export_controls.listed_availability severity does not scale, still lose output);
-    as written, the 2022-2023 rules cut supply and output."""
+def test_severity_slider_changes_chip_supply_and_capacity_growth():
+    """Severity 0: the rules leave ordinary firms' supply whole, so none pays a growth penalty
+    and chip makers get no substitution demand (Entity-List firms, whose share
+    export_controls.listed_availability severity does not scale, still lose output). As
+    written, the 2022-2023 rules cut supply; once the six-month stockpile is drawn down (by
+    mid-2024 here) an ordinary firm's capacity growth is slowed by growth_penalty x its
+    shortfall max_t dep_st (1 - dom_st)(1 - a_t), a_t after re-routing, and 01_ic grows faster by
+    substitution_rate x the import gap (export_controls.py)."""
     free, bitten = (VizModel(severity=s, firms=FIRMS, seed=3) for s in (0.0, 1.0))
+    gaps = {0.0: [], 1.0: []}
     for m in (free, bitten):
-        while m.date < "2024-01":
+        while m.date < "2025-06":
             m.step()
-    assert np.allclose(free.history.availability, 1.0)
-    after_2023_rule = bitten.history.availability[-1]
-    assert after_2023_rule.min() < 0.5  # frontier AI chips after the 2023-10-17 rule
-    lost_free, lost_bitten = (np.sum(m.history.region_lost[-1]) for m in (free, bitten))
-    assert lost_bitten > 3 * lost_free
+            gaps[m.config["export_controls.severity"]].append(m.chip_import_gap_pct)
+    assert np.allclose(free.history.availability, 1.0) and max(gaps[0.0]) == 0.0
+    assert bitten.history.availability[-1].min() < 0.5  # frontier AI after the 2023-10-17 rule
+    assert min(gaps[1.0][-12:]) > 15  # % of chip needs imports no longer supply
+    for m in (free, bitten):
+        f, rows = m.firms, m.firms.rows
+        ordinary = rows[~((f.listed_month[rows] >= 0) & (f.listed_month[rows] <= m.month))]
+        sub, penalty = f.subsector[ordinary], f.growth_penalty[ordinary]
+        t = m.p.export_controls
+        a = export_controls.rerouted(m.chip_availability(), t.reroute_share)
+        by_tier = m.dependence * (1 - m.domestic) * (1 - a)[None, :]  # (sub-sector, tier)
+        expected = t.growth_penalty * by_tier.max(axis=1)
+        expected[m.ic_subsector] -= t.substitution_rate * m.chip_import_gap_pct / 100
+        # entrants start with a full stockpile, so a firm pays at most the rule's penalty
+        assert (penalty <= expected[sub] + 1e-15).all()
+        # where frontier AI chips (cut most, from 2022-10) bind, the stock is gone by 2025-06
+        # for most firms and the penalty is the rule's; the foundry stock lasts longer
+        binding = by_tier.argmax(axis=1)
+        median = {s: np.median(penalty[sub == s]) for s in np.unique(sub)}
+        ai = [s for s in median
+              if binding[s] == TIERS.index("frontier_ai") and s != m.ic_subsector]
+        assert len(ai) >= 3
+        assert all(median[s] == pytest.approx(expected[s], abs=1e-12) for s in ai)
+        assert median[m.ic_subsector] == pytest.approx(expected[m.ic_subsector], abs=1e-12)
+    ids = list(bitten.subsector_ids)
+    cloud, platforms, software = (ids.index(s) for s in ("03_internet_cloud_ai", "04_platforms",
+                                                         "03_software_it"))
+    # ordered by dependence on frontier AI chips (sectors.csv: 0.45, 0.15, 0.05)
+    assert median[cloud] > 2 * median[platforms] > 2 * median[software] > 0
+    assert median[ids.index("01_ic")] < 0  # substitution demand
+    assert median[cloud] > 0.1 * bitten.p.export_controls.growth_penalty
+    assert np.sum(free.history.region_lost[-1]) > 0  # the listed firms' cut does not scale
 
 
 def test_history_adds_up_to_the_national_figures():
