@@ -13,7 +13,8 @@ best practice that imitators copy, after this month's innovations), so the month
 stages, the usual Mesa idiom for that:
 
     model    export-control rules due; aggregates from the firms as they start the month
-    firms    shuffle_do("produce"):  chip supply, output cap, productivity, value added
+    firms    shuffle_do("produce"):  chip supply and stockpile, capacity-growth penalty, the
+                                     listed-firm cut, productivity, value added
     model    wages and selection means by sub-sector; national figures
     firms    shuffle_do("step"):     profit, R&D, innovation, knowledge, selection and shocks
     model    best practice by cluster x sub-sector; learning curve of domestic chips
@@ -23,7 +24,14 @@ stages, the usual Mesa idiom for that:
 Same equations: each per-firm rule is the equation function of sim/mechanisms/ that the
 compiled passes call (production.firm_productivity, export_controls.stock_draw,
 spillover.knowledge_next, ...), called here firm by firm, so the two cannot drift apart; what
-the reference writes itself is the conventional wiring (agents, loops, shuffled activation).
+the reference writes itself is the conventional wiring (agents, loops, shuffled activation)
+and the few lines the compiled pass has inline rather than as an equation function
+(export_controls._supply_rows): a tier's supply and shortfall, and where a firm's chip
+shortfall lands (current output for an Entity-List firm whose stock of a short tier is gone,
+capacity growth otherwise). Import gap and volume, re-routing, self-sufficiency and demand
+growth are the model's functions. Named firms come with their own accounts in the copied
+population (2020 VA at their own VA ratio, 2020 equity, the relative productivity at which
+selection is neutral for them) and exit like any firm.
 
 Same population: the reference starts from the initial state of ClusterModel(config, seed,
 firms) (population, 2020 level calibration, fixed tables), copied firm by firm. Per-firm
@@ -54,7 +62,8 @@ class RefFirm(mesa.Agent):
 
     def __init__(self, model, region, subsector, sector, weight, employment, technology,
                  knowledge, rd_intensity, net_worth, inventory, age_months=0, listed_month=-1,
-                 named=-1, productivity=0.0, value_added=0.0, output_cap=1.0, shock_variance=1.0):
+                 named=-1, productivity=0.0, value_added=0.0, output_cap=1.0, shock_variance=1.0,
+                 selection_reference=1.0, growth_penalty=0.0):
         super().__init__(model)
         self.region, self.subsector, self.sector = region, subsector, sector
         self.weight, self.employment = weight, employment
@@ -64,15 +73,19 @@ class RefFirm(mesa.Agent):
         self.age_months, self.listed_month, self.named = age_months, listed_month, named
         self.productivity, self.value_added, self.output_cap = productivity, value_added, output_cap
         self.shock_variance = shock_variance
+        # a named firm is selected relative to its own 2020 position (its accounts), others at 1
+        self.selection_reference, self.growth_penalty = selection_reference, growth_penalty
         self.rd_share = 0.0
 
     def produce(self) -> None:
-        """Chip supply and stockpile, output cap, productivity and value added."""
+        """Chip supply and stockpile; the shortfall slows capacity growth, and cuts current
+        output only for an Entity-List firm with a short tier's stock exhausted; then
+        productivity and value added."""
         m = self.model
         listed = 0 <= self.listed_month <= m.month
-        avail = m.listed_availability if listed else m.availability
+        avail = m.listed_availability if listed else m.availability  # after re-routing
         dom, dep = m.domestic[self.subsector], m.dependence[self.subsector]
-        cap = 1.0
+        cap, exhausted = 1.0, False
         for t in range(m.n_tiers):
             supply = dom[t] + (1.0 - dom[t]) * avail[t]
             short = 1.0 - supply if dep[t] > 0 else 0.0
@@ -80,11 +93,18 @@ class RefFirm(mesa.Agent):
             usable, self.inventory[t] = export_controls.stock_draw(
                 self.inventory[t], short, supply, m.target_inventory,
                 m.restock_rate if short <= 1e-12 else 0.0)
-            cap = min(cap, export_controls.tier_cap(dep[t], usable))
-        self.output_cap = cap
+            c = export_controls.tier_cap(dep[t], usable)
+            exhausted = exhausted or (c < 1.0 and self.inventory[t] <= 0.0)
+            cap = min(cap, c)
+        cut = listed and exhausted
+        self.output_cap = cap if cut else 1.0
+        # the shortfall 1 - cap slows growth unless it already cuts output; 01_ic gains
+        # substitution demand (a negative penalty)
+        self.growth_penalty = ((0.0 if cut else m.growth_penalty * (1.0 - cap))
+                               - m.substitution_bonus[self.subsector])
         self.productivity = firm_productivity(self.technology, self.knowledge ** m.theta,
                                               m.agglomeration[self.region],
-                                              m.infra_phi[self.region], cap)
+                                              m.infra_phi[self.region], self.output_cap)
         self.value_added = value_added(self.employment, self.productivity)
 
     def step(self) -> None:
@@ -109,9 +129,9 @@ class RefFirm(mesa.Agent):
             self.knowledge, m.pool[self.region * m.n_subsectors + s], gamma, m.spill_strength,
             m.frontier, m.openness, m.foreign_strength, self.rd_share, m.knowledge_from_rd)
         # selection (replicator), sector trend, size-scaled shock
-        growth = innovation.selection_growth(self.productivity, m.mean_productivity[s],
-                                             m.selection)
-        growth += m.trend[self.sector]
+        growth = innovation.selection_growth(
+            self.productivity, m.mean_productivity[s] * self.selection_reference, m.selection)
+        growth += m.trend[self.sector] - self.growth_penalty
         if m.lumpy_growth and (m.month % 12 == 0 or m.month == m.start_month):
             self.shock_variance = self.random.expovariate(1.0)
         scale = min(m.shock_sd * math.sqrt(self.shock_variance)
@@ -157,6 +177,7 @@ class ReferenceModel(mesa.Model):
         # sector demand: the same draws as the array model's (its own stream of the seed)
         self.demand_mean, self.demand_sd = twin.demand_mean_pct, twin.demand_sd_pct
         self.demand_rng = np.random.default_rng([seed, demand.DEMAND_STREAM])
+        self.demand_observed = twin.demand_observed  # year -> observed growth (2021-23)
         self.demand_absorption = config["production.demand_absorption"]
         self.sector_productivity, self.demand_growth = None, twin.demand_growth
         self.area, self.pull = twin.area, twin.pull
@@ -166,6 +187,8 @@ class ReferenceModel(mesa.Model):
         self.congestion_density, self.infrastructure_2020 = twin.congestion_density, twin.infrastructure_2020
         self.target_inventory, self.entrant_weight = twin.target_inventory, twin.entrant_weight
         self.controls, self.events, self._next_event = twin.controls, twin.events, twin._next_event
+        self.chip_weights, self.ic_subsector = twin.chip_weights, twin.ic_subsector
+        self._chip_import_base = None
         self.named_ids = list(twin.inputs.named_firms["firm_id"])
         self.cumulative_chip_rd = twin.cumulative_chip_rd
         self.cumulative_chip_rd_2020 = twin.cumulative_chip_rd_2020
@@ -176,6 +199,8 @@ class ReferenceModel(mesa.Model):
         ec, inn, sp, ee, prod = (p["export_controls"], p["innovation"], p["spillover"],
                                  p["entry_exit"], p["production"])
         self.restock_rate, self.listed_share = ec["restock_rate"], ec["listed_availability"]
+        self.reroute_share, self.growth_penalty = ec["reroute_share"], ec["growth_penalty"]
+        self.substitution_rate = ec["substitution_rate"]
         self.listed_rd_factor = 1 + ec["listed_rd_boost_pct"] / 100
         self.learning_elasticity, self.severity = ec["learning_elasticity"], ec["severity"]
         self.theta, self.phi = sp["knowledge_elasticity"], prod["infrastructure_elasticity"]
@@ -201,18 +226,21 @@ class ReferenceModel(mesa.Model):
         columns = {name: getattr(f, name)[rows].tolist() for name in (
             "region", "subsector", "sector", "weight", "employment", "technology", "knowledge",
             "rd_intensity", "net_worth", "inventory", "age_months", "listed_month", "named",
-            "productivity", "value_added", "output_cap", "shock_variance")}
+            "productivity", "value_added", "output_cap", "shock_variance",
+            "selection_reference", "growth_penalty")}
         for i in range(len(rows)):
             RefFirm(self, **{name: values[i] for name, values in columns.items()})
         del twin, columns
 
         self.core_va_bn_yuan = self.gdp_bn_yuan = self.core_va_share_gdp_pct = 0.0
         self.chip_self_sufficiency_pct = self.direct_loss_bn_yuan = 0.0
+        self.chip_import_gap_pct, self.chip_import_index = 0.0, 1.0
         self.datacollector = mesa.DataCollector(model_reporters={
             "date": "date", "core_va_bn_yuan": "core_va_bn_yuan", "gdp_bn_yuan": "gdp_bn_yuan",
             "core_va_share_gdp_pct": "core_va_share_gdp_pct", "firms": "real_firms",
             "employment": "employment", "chip_self_sufficiency_pct": "chip_self_sufficiency_pct",
             "direct_loss_bn_yuan": "direct_loss_bn_yuan",
+            "chip_import_gap_pct": "chip_import_gap_pct", "chip_import_index": "chip_import_index",
         })
 
     # ------------------------------------------------------------------ the month
@@ -270,12 +298,26 @@ class ReferenceModel(mesa.Model):
         k_mean = np.divide(k_mass, mass, out=np.zeros_like(mass), where=mass > 0)
         self.pool = spillover.knowledge_pool(mass.reshape(R, S), k_mean.reshape(R, S),
                                              self.w_region, self.h_sector).ravel().tolist()
-        availability = export_controls.soften(self.controls.availability, self.cooperation)
-        self.availability = availability.tolist()
-        self.listed_availability = [self.listed_share * x for x in self.availability]
         self.domestic_array = export_controls.domestic_share(
             self.domestic_2020, np.full(self.n_tiers, self.learning))
         self.domestic = self.domestic_array.tolist()
+        # imported supply after re-routing through third countries; Entity-List firms get a share
+        availability = export_controls.rerouted(
+            export_controls.soften(self.controls.availability, self.cooperation),
+            self.reroute_share)
+        self.availability = availability.tolist()
+        self.listed_availability = [self.listed_share * x for x in self.availability]
+        # the chip needs imports no longer supply shift demand to domestic chip makers (01_ic)
+        gap = export_controls.import_gap(self.dependence_array, self.domestic_array,
+                                         availability, self.chip_weights)
+        self.substitution_bonus = [0.0] * S
+        self.substitution_bonus[self.ic_subsector] = self.substitution_rate * gap
+        volume = export_controls.import_volume(self.dependence_array, self.domestic_array,
+                                               availability, self.chip_weights)
+        if self._chip_import_base is None:
+            self._chip_import_base = volume
+        self.chip_import_gap_pct = 100.0 * gap
+        self.chip_import_index = volume / max(self._chip_import_base, 1e-300)
         self.frontier = (1 + self.frontier_growth / 100) ** ((self.month - self.start_month) / 12)
         self.openness = export_controls.soften(self.controls.openness, self.cooperation)
         self.chip_rd_month = 0.0
@@ -307,8 +349,10 @@ class ReferenceModel(mesa.Model):
         gain (sim/mechanisms/demand.py), from the firms' productivity before chip caps."""
         n = len(self.demand_mean)
         if self.month % 12 == 0 and self.month // 12 > self.start_month // 12:
-            self.demand_growth = demand.yearly_growth(self.demand_mean, self.demand_sd,
-                                                      self.demand_rng.standard_normal(n))
+            z = self.demand_rng.standard_normal(n)  # every year, so later draws stay the same
+            year = self.month // 12
+            self.demand_growth = (self.demand_observed[year] if year in self.demand_observed
+                                  else demand.yearly_growth(self.demand_mean, self.demand_sd, z))
         num, den = [0.0] * n, [0.0] * n
         for firm in self.agents:
             j = firm.weight * firm.employment

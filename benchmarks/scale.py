@@ -15,7 +15,9 @@ and, as its last line, one JSON object with the figures:
                  including the 2020 level calibration, every step, the Recorder's region and
                  sector records, the collected data frames: what `clustersim run` does for one
                  replicate before writing files), peak_rss_mb, per_step_s, init_s,
-                 agents_end (Mesa agents at the end, checked equal to the live rows).
+                 agents_end (Mesa agents at the end, checked equal to the live rows),
+                 cpu_s and init_cpu_s (the CPU time of wall_s and init_s: under load from
+                 other jobs it stays near the quiet machine's wall time, wall_s does not).
 
 The model's time per step is ClusterModel.step() (all mechanisms, entry and exit with their
 Mesa agents, the DataCollector); the reference's is ReferenceModel.step() (the same rules, one
@@ -106,9 +108,9 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
     from sim.outputs import Recorder
 
     config, seed = _config(scenario, steps, seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = build_model(config, seed=seed, firms=firms)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     agents_start = len(model.agents)
     mean_weight = model.real_firms / agents_start  # real firms per agent
     recorder = Recorder(0, firm_snapshots)
@@ -116,12 +118,13 @@ def worker_national(firms: int, steps: int, scenario: str, seed: int | None,
     model.run()
     national = model.datacollector.get_model_vars_dataframe()
     regions, sectors, firm_df = recorder.frames()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     agents = len(model.agents)
     assert agents == len(model.firms.rows), "every live firm row must be a Mesa agent"
     return {"kind": "national", "firms": agents_start, "firms_requested": firms,
             "mean_weight": mean_weight, "steps": len(national), "wall_s": t2 - t0,
             "init_s": t1 - t0, "per_step_s": (t2 - t1) / len(national), "agents_end": agents,
+            "cpu_s": c2 - c0, "init_cpu_s": c1 - c0,
             "real_firms_end": model.real_firms, "firm_snapshot_rows": len(firm_df),
             "core_va_share_gdp_pct_end": model.core_va_share_gdp_pct,
             "peak_rss_mb": peak_rss_mb()}
@@ -249,12 +252,13 @@ def main_national(args) -> dict:
     print(f"national scale: {r['firms']:,} firm agents (each a Mesa agent, standing for "
           f"{r['mean_weight']:.3f} real firms on average), {r['steps']} monthly "
           f"steps: {r['wall_s']:.1f} s wall ({r['init_s']:.1f} s set-up, "
-          f"{r['per_step_s']:.2f} s/step), peak {r['peak_rss_mb']:.0f} MB; "
+          f"{r['per_step_s']:.2f} s/step; CPU {r['cpu_s']:.1f} s), peak {r['peak_rss_mb']:.0f} MB; "
           f"{r['agents_end']:,} agents at the end")
     return {"mode": "national", "firms": r["firms"], "mean_weight": round(r["mean_weight"], 4),
             "steps": r["steps"],
             "wall_s": round(r["wall_s"], 2), "init_s": round(r["init_s"], 2),
             "per_step_s": round(r["per_step_s"], 3), "peak_rss_mb": round(r["peak_rss_mb"]),
+            "cpu_s": round(r["cpu_s"], 2), "init_cpu_s": round(r["init_cpu_s"], 2),
             "agents_end": r["agents_end"], "firm_snapshots": args.firm_snapshots,
             "conditions": cond}
 

@@ -40,7 +40,9 @@ def table(rng):
           value_added=rng.uniform(0, 0.1, N), output_cap=rng.uniform(0.3, 1, N),
           productivity=rng.lognormal(6, 0.4, N),
           listed_month=rng.choice([-1, -1, -1, 24250, 24255, 24270], N),
-          inventory=np.where(dep[sub] > 0, rng.choice([0.0, 0.4, 6.0], (N, T)), 0.0))
+          inventory=np.where(dep[sub] > 0, rng.choice([0.0, 0.4, 6.0], (N, T)), 0.0),
+          selection_reference=rng.choice([1.0, 0.6, 1.8], N),
+          growth_penalty=rng.uniform(-0.003, 0.01, N))
     f.remove(np.flatnonzero(rng.random(N) < 0.2))
     f.dependence = dep
     return f
@@ -62,30 +64,47 @@ def test_firm_table_grows_without_losing_state_and_keeps_rows_current(rng):
         f.rows[0] = 3  # the cached row index is read-only
 
 
-@pytest.mark.xfail(strict=True, reason='the firm-by-firm equations here are the old output cap; the re-routing, growth-penalty and listed-cut rules need their own version (issue 11, open)')
 def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
     f, month = table, 24258
     rows = f.rows
     domestic = rng.uniform(0, 1, (S, T))
     availability = np.array([0.3, 1.0, 0.55, 1.0])  # tiers with and without controls
-    ref_listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= month)
-    avail = export_controls.firm_availability(availability, ref_listed, 0.2)
+    bonus = rng.uniform(0, 0.004, S)  # substitution demand by sub-sector
+    terms = SimpleNamespace(listed_availability=0.2, restock_rate=0.1, reroute_share=0.3,
+                            growth_penalty=0.01)
+    # firm by firm: re-routing recovers 30% of each gap; listed firms get 20% of the result
+    routed = availability + 0.3 * (1.0 - availability)
+    listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= month)
     sub = f.subsector[rows]
-    cap, inventory = np.ones(len(rows)), f.inventory[rows].copy()
+    cap, penalty, inventory = np.ones(len(rows)), np.empty(len(rows)), f.inventory[rows].copy()
+    shortfall, cut = np.zeros(len(rows)), np.zeros(len(rows), bool)
     for i, s in enumerate(sub):
+        worst, exhausted = 1.0, False
         for t in range(T):
             dom, dep = domestic[s, t], f.dependence[s, t]
-            supply = dom + (1.0 - dom) * avail[i, t]
+            a = routed[t] * (0.2 if listed[i] else 1.0)
+            supply = dom + (1.0 - dom) * a
             short = 1.0 - supply if dep > 0 else 0.0
             usable, inventory[i, t] = export_controls.stock_draw(
                 inventory[i, t], short, supply, 6.0, 0.1 if short <= 1e-12 else 0.0)
-            cap[i] = min(cap[i], export_controls.tier_cap(dep, usable))
-    terms = SimpleNamespace(listed_availability=0.2, restock_rate=0.1)
+            tier = export_controls.tier_cap(dep, usable)
+            exhausted |= tier < 1.0 and inventory[i, t] <= 0.0
+            worst = min(worst, tier)
+        shortfall[i] = 1.0 - worst
+        # the shortfall cuts output of a listed firm out of stock, else slows its growth
+        cut[i] = listed[i] and exhausted
+        cap[i] = worst if cut[i] else 1.0
+        penalty[i] = (0.0 if cut[i] else 0.01 * shortfall[i]) - bonus[s]
     export_controls.supply_by_group(f.dependence, domestic, availability, terms, 6.0, rows,
-                                    f.columns, month)
+                                    f.columns, month, bonus)
     assert np.array_equal(f.output_cap[rows], cap)
+    assert np.array_equal(f.growth_penalty[rows], penalty)
     assert np.array_equal(f.inventory[rows], inventory)
-    assert (cap < 1).any() and (cap == 1).any() and ref_listed.any()
+    # every branch is taken: listed firms cut, listed firms still covered by their stock,
+    # ordinary firms slowed, firms without a shortfall left with the substitution bonus alone
+    assert cut.any() and (listed & ~cut).any()
+    assert (~listed & (shortfall > 0)).any() and (shortfall == 0).any()
+    assert (cap[cut] < 1).all() and (cap[~cut] == 1).all()
 
 
 def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng):
@@ -155,8 +174,10 @@ def test_learning_and_growth_rows_equal_the_equations_firm_by_firm(table, rng):
     trend = rng.uniform(0, 0.01, 4)
     growth, size = np.empty(n), np.empty(n)
     innovation.growth_rows(rows, f.columns, mean, trend, 0.005, growth, size)
-    ref = 0.005 * (f.productivity[rows] / np.maximum(mean[sub], 1e-300) - 1.0)
-    ref += trend[f.sector[rows]]
+    # named firms are selected relative to their own reference; the chip penalty is subtracted
+    neutral = np.maximum(mean[sub] * f.selection_reference[rows], 1e-300)
+    ref = 0.005 * (f.productivity[rows] / neutral - 1.0)
+    ref = ref + trend[f.sector[rows]] - f.growth_penalty[rows]
     assert np.array_equal(growth, ref) and np.array_equal(size, f.employment[rows])
 
 

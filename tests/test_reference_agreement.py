@@ -1,11 +1,17 @@
 """The conventional-Mesa reference (benchmarks/reference.py) runs the model's rules: the speed-up
 that benchmarks/scale.py reports against it is like for like.
 
-Two checks on 1,500 firm agents over 24 months:
+Two checks on 1,500 firm agents:
 - deterministic configuration (no shocks, innovation, imitation, exogenous exit or entry; exit
-  on losses stays on): both compute the same numbers, so the national paths agree to 1e-9
-  (they differ only in summation order and in numpy's vs libm's pow, i.e. last bits);
-- the stochastic rules amplified (innovation 50x and imitation 10x as likely, shocks 2.5x as
+  on losses stays on), 2020-2023: both compute the same numbers, so the national paths agree
+  to 1e-9 (they differ only in summation order and in numpy's vs libm's pow, i.e. last bits).
+  Four years so that every rule of the export-control channel acts: the Entity-List cut
+  (Huawei, SMIC), re-routing and the capacity-growth penalty of ordinary firms once the
+  2022-10 rule has run down their (two-month) stockpiles, substitution demand for 01_ic; and the observed
+  demand growth of 2021-23 and the named firms' own selection reference. Checked by mutating
+  the reference: dropping the growth penalty, the substitution bonus, re-routing, the listed
+  cut, the named firms' selection reference or the observed demand years each fails this test;
+- over 24 months, the stochastic rules amplified (innovation 50x and imitation 10x as likely, shocks 2.5x as
   large, exit hazard and entry 30%/year) so that each moves the aggregates well beyond seed
   noise. The two use different random streams, so the means over eight seeds must agree within
   four standard errors of their difference. Checked by mutating the reference: 20% more
@@ -24,17 +30,19 @@ from sim.scenario import load_scenario
 
 FIRMS = 1500
 TWO_YEARS = ["run.end=2021-12", "target.year=2021"]
+# two months of chip stock instead of six, so that ordinary firms' stockpiles run out within
+# the four years and the capacity-growth penalty acts (with six it starts after 2023)
+FOUR_YEARS = ["run.end=2023-12", "target.year=2023", "export_controls.inventory_months=2"]
 DETERMINISTIC = ["production.shock_sd=0", "innovation.zeta=0", "innovation.imitation_zeta=0",
                  "entry_exit.exit_hazard_pct=0", "entry_exit.entry_rate_pct=0"]
 AMPLIFIED = ["innovation.zeta=10", "innovation.imitation_zeta=1", "production.shock_sd=0.1",
              "entry_exit.exit_hazard_pct=30", "entry_exit.entry_rate_pct=30"]
 SERIES = ["core_va_bn_yuan", "firms", "employment", "chip_self_sufficiency_pct",
-          "direct_loss_bn_yuan"]
+          "direct_loss_bn_yuan", "chip_import_gap_pct", "chip_import_index"]
 
 
-def national(model_class, config, seed):
-    model = build_model(config, seed=seed, firms=FIRMS, model_class=model_class)
-    return model.run().datacollector.get_model_vars_dataframe()
+def run(model_class, config, seed):
+    return build_model(config, seed=seed, firms=FIRMS, model_class=model_class).run()
 
 
 def firm_means(model) -> list[float]:
@@ -49,13 +57,19 @@ def firm_means(model) -> list[float]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.xfail(strict=True, reason='benchmarks/reference.py does not yet follow the capacity-growth export controls and the named-firm accounts (issue 11, open)')
 def test_same_numbers_when_nothing_is_random(seed):
-    config = load_scenario("scenarios/baseline.yaml", overrides=DETERMINISTIC + TWO_YEARS)
-    model, reference = national(ClusterModel, config, seed), national(ReferenceModel, config, seed)
-    assert len(model) == len(reference) == 24
+    config = load_scenario("scenarios/baseline.yaml", overrides=DETERMINISTIC + FOUR_YEARS)
+    fast = run(ClusterModel, config, seed)
+    model = fast.datacollector.get_model_vars_dataframe()
+    reference = run(ReferenceModel, config, seed).datacollector.get_model_vars_dataframe()
+    assert len(model) == len(reference) == 48
     # firms exit on losses in this configuration: the firm count is not constant
     assert model["firms"].iloc[-1] < 0.97 * model["firms"].iloc[0]
+    # every part of the control channel acts, so agreement covers it: listed firms cut,
+    # ordinary firms' growth slowed, 01_ic's growth raised
+    assert model["direct_loss_bn_yuan"].iloc[-1] > 0 and model["chip_import_gap_pct"].iloc[-1] > 0
+    penalty = fast.firms.growth_penalty[fast.firms.rows]
+    assert penalty.max() > 0 > penalty.min()
     for column in SERIES:
         a, b = model[column].to_numpy(float), reference[column].to_numpy(float)
         np.testing.assert_allclose(b, a, rtol=1e-9, err_msg=column)
