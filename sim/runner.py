@@ -8,7 +8,7 @@ import pandas as pd
 
 from sim import measurement
 from sim.calibration.level import initial_level
-from sim.inputs import Inputs, load_inputs
+from sim.inputs import Inputs, for_replicate, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import (NAMED_FIRM_COLUMNS, NATIONAL_COLUMNS, Recorder, RunResult,
                          annual_from_national)
@@ -28,8 +28,11 @@ def replicate_seeds(config: Scenario, replicates: int | None = None,
 def build_model(config: Scenario, seed: int | None = None, firms: int | None = None,
                 inputs: Inputs | None = None, model_class=ClusterModel, **kwargs) -> ClusterModel:
     """A model at the calibrated 2020 level: the level pilots (sim/calibration/level.py) run
-    here, before the model is built, so a model never builds models."""
+    here, before the model is built, so a model never builds models. GDP after the data is
+    the replicate's own draw of the projection (sim.inputs.for_replicate)."""
     inputs = inputs if inputs is not None else load_inputs(config)
+    seed = int(config["run.seed"] if seed is None else seed)
+    inputs = for_replicate(config, inputs, seed)  # this replicate's GDP projection
     n_agents = int(config["run.firms"] if firms is None else firms)
     return model_class(config, seed=seed, firms=n_agents, inputs=inputs,
                        level=initial_level(config, inputs, n_agents), **kwargs)
