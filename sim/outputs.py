@@ -4,8 +4,10 @@ Files in the output directory (column names are a contract other tools build on)
   national.csv  replicate, seed, date, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
                 firms, employment, chip_self_sufficiency_pct              (a row per month)
   annual.csv    replicate, seed, year, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
-                core_va_share_gdp_official_pct  (the model's internal basis, and what the NBS
-                would publish for that year: sim/measurement.py; targets are judged on it)
+                core_va_share_gdp_official_pct, software_business_revenue_bn_yuan, projected
+                (the model's internal basis; what the NBS and MIIT would publish for that
+                year, sim/measurement.py, on which targets are judged; projected = the year's
+                GDP is the projection, not data)
   regions.csv   replicate, date, region, core_va_bn_yuan, firms, employment, mean_productivity,
                 mean_knowledge
   sectors.csv   replicate, date, sector, core_va_bn_yuan, firms
@@ -45,7 +47,8 @@ NATIONAL_COLUMNS = ["replicate", "seed"] + [r.name for r in reporters.national()
 INTERNAL_ANNUAL_COLUMNS = ["replicate", "seed", "year", "core_va_bn_yuan", "gdp_bn_yuan",
                            "core_va_share_gdp_pct"]
 OFFICIAL_SHARE = "core_va_share_gdp_official_pct"
-ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE]
+ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE, "software_business_revenue_bn_yuan",
+                                           "projected"]
 REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "employment",
                   "mean_productivity", "mean_knowledge"]
 SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
@@ -217,24 +220,29 @@ def _bands(annual: pd.DataFrame, column: str) -> dict:
     return out
 
 
-def summarise(annual: pd.DataFrame, target_pct: float, target_year: int) -> dict:
-    """Bands of the share by year on both bases; the target judged on the official basis
-    (what the NBS would publish), the column the plan's figure is measured on."""
+def summarise(annual: pd.DataFrame, target_list: list, horizon: list[str] = ()) -> dict:
+    """Bands of the share by year on both bases; every target judged on its published measure
+    (sim/targets.py), the headline (the first core-share target) first and also in the
+    `target_*` fields; the notes on where the run leaves its data (`horizon`)."""
+    from sim import targets
+
     column = share_column(annual)
-    first_hit = {}
-    hit = []
-    for rep, g in annual.groupby("replicate"):
-        reached = g[g[column] >= target_pct]["year"]
-        first_hit[str(rep)] = int(reached.min()) if len(reached) else None
-        in_target = g[g["year"] == target_year][column]
-        hit.append(bool(len(in_target) and in_target.iloc[0] >= target_pct))
-    return {"target_share_pct": target_pct, "target_year": target_year,
-            "target_judged_on": column,
-            "replicates": int(annual["replicate"].nunique()),
+    reports = [targets.judge(annual, t) for t in target_list]
+    head = targets.headline(target_list)
+    out: dict = {}
+    if head is not None:
+        first_hit = {}
+        for rep, g in annual.groupby("replicate"):
+            reached = g[g[column] >= head.value]["year"]
+            first_hit[str(rep)] = int(reached.min()) if len(reached) else None
+        report = reports[target_list.index(head)]
+        out = {"target_share_pct": head.value, "target_year": head.year,
+               "target_judged_on": column,
+               "probability_target_hit": report["probability"], "first_year_hit": first_hit}
+    return {**out, "replicates": int(annual["replicate"].nunique()),
+            "targets": reports, "horizon": list(horizon),
             "share_by_year": _bands(annual, column),
-            "internal_share_by_year": _bands(annual, "core_va_share_gdp_pct"),
-            "probability_target_hit": float(np.mean(hit)) if hit else None,
-            "first_year_hit": first_hit}
+            "internal_share_by_year": _bands(annual, "core_va_share_gdp_pct")}
 
 
 def package_versions() -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import measurement
+from sim import measurement, targets
 from sim.calibration.level import initial_level
 from sim.inputs import Inputs, for_replicate, load_inputs
 from sim.model import ClusterModel
@@ -38,9 +38,13 @@ def build_model(config: Scenario, seed: int | None = None, firms: int | None = N
                        level=initial_level(config, inputs, n_agents), **kwargs)
 
 
-def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame) -> pd.DataFrame:
-    """annual.csv's rows with the official-basis share the measurement step maps them onto."""
-    return measurement.with_official_share(annual, measurement.params_for(config, inputs))
+def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame,
+                      subsectors: pd.DataFrame) -> pd.DataFrame:
+    """annual.csv's rows with what the measurement step maps them onto (the official-basis
+    share, software revenue) and the `projected` flag of the year's GDP."""
+    params = measurement.params_for(config, inputs)
+    annual = measurement.with_official_share(annual, params)
+    return targets.with_indicators(annual, subsectors, params, inputs.gdp_kind)
 
 
 def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
@@ -49,14 +53,16 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
     inputs = inputs if inputs is not None else load_inputs(config)
     model = build_model(config, seed=seed, firms=firms, inputs=inputs)
     recorder = Recorder(replicate, firm_snapshots)
-    model.observers.append(recorder)
+    by_subsector = targets.SubsectorRecorder()
+    model.observers += [recorder, by_subsector]
     model.run(progress)
     national = model.datacollector.get_model_vars_dataframe()
     national.insert(0, "seed", seed)
     national.insert(0, "replicate", replicate)
     national = national[NATIONAL_COLUMNS].reset_index(drop=True)
     regions, sectors, firm_df = recorder.frames()
-    annual = with_measurements(config, inputs, annual_from_national(national))
+    annual = annual_from_national(national)
+    annual = with_measurements(config, model.inputs, annual, by_subsector.frame(annual["year"]))
     named = pd.concat(recorder.named, ignore_index=True)[NAMED_FIRM_COLUMNS]
     return RunResult(national, annual, regions, sectors, firm_df,
                      [seed], list(model.event_log), named)
