@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
-from sim import reporters
+from sim import reporters, targets
 from sim.errors import NumericalError
 
 NATIONAL_COLUMNS = ["replicate", "seed"] + [r.name for r in reporters.national() if r.csv]
@@ -224,8 +224,6 @@ def summarise(annual: pd.DataFrame, target_list: list, horizon: list[str] = ()) 
     """Bands of the share by year on both bases; every target judged on its published measure
     (sim/targets.py), the headline (the first core-share target) first and also in the
     `target_*` fields; the notes on where the run leaves its data (`horizon`)."""
-    from sim import targets
-
     column = share_column(annual)
     reports = [targets.judge(annual, t) for t in target_list]
     head = targets.headline(target_list)

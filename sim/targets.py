@@ -96,6 +96,12 @@ def with_indicators(annual: pd.DataFrame, subsectors: pd.DataFrame, params,
 
 # --------------------------------------------------------------------------- judging
 
+def column(annual: pd.DataFrame, t: Target) -> str:
+    """The annual column a target is judged on (a share: the official one when present)."""
+    from sim.outputs import share_column
+    return share_column(annual) if t.indicator == SHARE else t.indicator
+
+
 def jeffreys_interval(k: int, n: int) -> list[float]:
     """90% Jeffreys interval of a binomial proportion k/n."""
     from scipy.stats import beta  # heavy: imported only when a summary is made
@@ -110,7 +116,7 @@ def first_years(annual: pd.DataFrame, t: Target) -> dict[str, float]:
     (years no replicate first reached it left out), and 'never' within the run: sums to 1."""
     firsts = []
     for _, g in annual.groupby("replicate"):
-        reached = g[g[t.indicator] >= t.value]["year"]
+        reached = g[g[column(annual, t)] >= t.value]["year"]
         firsts.append(str(int(reached.min())) if len(reached) else "never")
     counts = pd.Series(firsts).value_counts()
     keys = sorted(k for k in counts.index if k != "never") + ["never"]
@@ -129,7 +135,7 @@ def judge(annual: pd.DataFrame, t: Target) -> dict:
         out.update(judged=False, probability=None,
                    note=f"{t.year} is after the run's last whole year ({last})")
     else:
-        s = in_year[t.indicator].to_numpy(float)
+        s = in_year[column(annual, t)].to_numpy(float)
         k = int((s >= t.value).sum())
         out.update(judged=True, probability=k / n, probability_90pct_interval=
                    jeffreys_interval(k, n),
@@ -138,6 +144,26 @@ def judge(annual: pd.DataFrame, t: Target) -> dict:
                                   "p95": float(np.percentile(s, 95))})
     out["first_year_reached"] = first_years(annual, t)
     return out
+
+
+def metric_columns(target_list: list[Target]) -> list[str]:
+    """A sweep's per-run columns: whether target k (1-based, in scenario order) was reached in
+    its year, and the first year it was reached."""
+    return [c for k in range(1, len(target_list) + 1)
+            for c in (f"target_{k}_reached", f"target_{k}_first_year")]
+
+
+def run_metrics(annual: pd.DataFrame, target_list: list[Target]) -> dict:
+    """One run's metric_columns: reached None when its year is outside the run, first year
+    None when never reached within it."""
+    row = {}
+    for k, t in enumerate(target_list, start=1):
+        by_year = dict(zip(annual["year"].astype(int), annual[column(annual, t)].astype(float)))
+        row[f"target_{k}_reached"] = bool(by_year[t.year] >= t.value) if t.year in by_year \
+            else None
+        reached = [y for y, v in by_year.items() if v >= t.value]
+        row[f"target_{k}_first_year"] = min(reached) if reached else None
+    return row
 
 
 # --------------------------------------------------------------------------- horizon
