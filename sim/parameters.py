@@ -112,11 +112,11 @@ PARAMETERS: list[Param] = [
       "like later years.", "MIIT software and EIM revenue 2020-23 (sim/data/demand_growth.csv)",
       kind="bool"),
     P("production.saturation_share_pct", 20.0, "% of GDP", "K: core digital VA share of GDP "
-      "(internal basis) at which a sector's market grows no faster than GDP. In years whose "
-      "demand is drawn (after sim/data/demand_growth.csv) each sector's mean demand growth "
-      "is GDP growth plus (1 - S/K) times its excess over GDP growth, S the previous year's "
-      "core share: logistic saturation of the share (sim/mechanisms/demand.py). 0 switches "
-      "it off (mean demand growth as production.trend_growth_pct).",
+      "(internal basis) at which the sector's market is met. In years whose demand is drawn "
+      "(after sim/data/demand_growth.csv), with f = 1 - S/K and S the previous year's core "
+      "share, each sector's mean demand growth is GDP growth plus f times its excess over "
+      "GDP growth, and demand absorbs 1 - f (1 - rho) of productivity gains: logistic "
+      "saturation of the share (sim/mechanisms/demand.py). 0 switches it off.",
       "Judgement (D), range 14-30. Above: the most digital big cities' core shares (Beijing "
       "24.3% in 2022, Hangzhou 27.1%, Shenzhen 30.6% in 2021; observed_2021_2023.csv, "
       "A-local) bound what a whole economy with farms and mines reaches; below: the 15th FYP "
