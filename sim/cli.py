@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 # modules, not their functions, so that replacing sim.scenario.load_scenario or
 # sim.runner.run_scenario (as tests do) reaches the commands
-from sim import atomic, outputs, runner, scenario
+from sim import atomic, outputs, runner, scenario, targets
 from sim.atomic import MACHINE_ERRNOS
 from sim.errors import (MachineFault, NumericalError, Terminated, UsageError, checkpointed,
                         note_termination)
@@ -114,8 +114,8 @@ def cmd_run(args) -> int:
                                              firm_snapshots=args.firm_snapshots,
                                              panels=not args.no_figures,
                                              progress=bar.update)
-        summary = outputs.summarise(result.annual, config["target.share_pct"],
-                                    config["target.year"])
+        summary = outputs.summarise(result.annual, targets.targets_of(config),
+                                    targets.horizon_notes(config, load_inputs(config)))
         if result.parameters is not None:
             summary["posterior"] = posterior_summary(summary, len(seeds), result)
         wall = time.perf_counter() - t0
@@ -139,12 +139,9 @@ def posterior_summary(summary: dict, n: int, result) -> dict:
     the explained part is parameter uncertainty, the residual stochasticity (plus whatever of
     the parameters' effect is not linear, so the parameter part is a lower bound)."""
     import numpy as np
-    from scipy.stats import beta  # heavy: only runs with a posterior
 
     k = round(summary["probability_target_hit"] * n)
-    lo = 0.0 if k == 0 else float(beta.ppf(0.05, k + 0.5, n - k + 0.5))
-    hi = 1.0 if k == n else float(beta.ppf(0.95, k + 0.5, n - k + 0.5))
-    out = {"draws": n, "probability_target_hit_90pct_interval": [lo, hi]}
+    out = {"draws": n, "probability_target_hit_90pct_interval": targets.jeffreys_interval(k, n)}
     a = result.annual
     y = a[a["year"] == summary["target_year"]].sort_values("replicate")[outputs.share_column(a)]
     x = result.parameters.drop(columns=["replicate", "seed", "posterior_row"]).to_numpy(float)
@@ -160,18 +157,21 @@ def posterior_summary(summary: dict, n: int, result) -> dict:
 
 
 def print_summary(config, summary: dict, out: Path, wall: float) -> None:
-    target, year = summary["target_share_pct"], summary["target_year"]
+    year = summary.get("target_year")
+    marked = {t["year"] for t in summary["targets"] if t["indicator"] == targets.SHARE}
     internal = summary["internal_share_by_year"]
     print(f"\n{config.name}: core digital VA share of GDP, {summary['replicates']} replicate(s), "
           f"{config['run.firms']} firm agents")
     print(f"  {'':4}  {'internal':>8}  {'official (as the NBS publishes)':^25}")
     print(f"  {'year':>4}  {'median':>8}  {'median':>7}  {'p05':>6}  {'p95':>6}")
     for y, s in summary["share_by_year"].items():
-        mark = "  <- target year" if int(y) == year else ""
+        mark = "  <- target year" if int(y) in marked else ""
         print(f"  {y:>4}  {internal[y]['median']:8.2f}  {s['median']:7.2f}  {s['p05']:6.2f}  "
               f"{s['p95']:6.2f}{mark}")
-    p = summary["probability_target_hit"]
-    print(f"  target {target:g}% by {year} (official basis): reached in {p:.0%} of replicates")
+    print("  targets (as published; P = share of replicates reaching it in its year, 90% "
+          "interval):")
+    for t in summary["targets"]:
+        print("    " + target_line(t))
     if "posterior" in summary:  # replicates drawn from a posterior: say how sure that is
         lo, hi = summary["posterior"]["probability_target_hit_90pct_interval"]
         v = summary["posterior"].get("target_year_share_variance")
@@ -179,8 +179,21 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
               + (f"; {year} share variance {v['total']:.3g} pp^2 = parameters "
                  f"{v['parameters']:.3g} + stochastic {v['stochastic_and_nonlinear']:.3g}"
                  if v else ""))
+    for note in summary["horizon"]:
+        print(f"  horizon: {note}")
     print(f"  outputs: {out}/ (national, annual, regions, sectors, firms CSV; figures/)  "
           f"[{wall:.1f} s]")
+
+
+def target_line(t: dict) -> str:
+    """One target of summary.json as a line of the printed table."""
+    firsts = ", ".join(f"{y} {p:.0%}" for y, p in t["first_year_reached"].items() if p > 0)
+    if not t["judged"]:
+        return f"{t['name']}: not judged, {t['note']}; first reached: {firsts}"
+    lo, hi = t["probability_90pct_interval"]
+    v = {k: f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.2f}" for k, x in t["value_in_year"].items()}
+    return (f"{t['name']}: P {t['probability']:.0%} ({lo:.0%}-{hi:.0%}); {t['year']} value "
+            f"{v['median']} ({v['p05']}-{v['p95']}); first reached: {firsts}")
 
 
 def cmd_validate(args) -> int:

@@ -9,6 +9,7 @@ import csv
 import io
 import math
 import re
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -329,6 +330,35 @@ class Inputs:
         return self.sectors[[f"dep_{t}" for t in TIERS]].to_numpy(float)
 
 
+GDP_STREAM = 0x474450  # the GDP projection's draw has a stream of its own (seeded per replicate)
+
+
+def projected_growth_pct(sc: Scenario, seed: int) -> float:
+    """A replicate's nominal GDP growth for every year after the GDP data: one draw of the
+    projection's mean growth, mean + sd z, from a generator seeded by the replicate's seed
+    alone (so the draw never depends on how many replicates run), kept in the parameter's
+    range."""
+    mean = sc.get("macro.gdp_growth_after_data_pct")
+    sd = sc.get("macro.gdp_growth_after_data_sd_pct")
+    if sd == 0:
+        return mean
+    z = np.random.default_rng([GDP_STREAM, int(seed)]).standard_normal()
+    return float(np.clip(mean + sd * z, -20, 30))
+
+
+def for_replicate(sc: Scenario, inputs: "Inputs", seed: int) -> "Inputs":
+    """The inputs with this replicate's GDP projection (projected_growth_pct); the same inputs
+    when the run stays within the GDP data."""
+    projected = sorted(y for y, k in inputs.gdp_kind.items() if k == "projected")
+    if not projected:
+        return inputs
+    g = projected_growth_pct(sc, seed) / 100
+    by_year = dict(inputs.gdp_by_year)
+    for year in projected:
+        by_year[year] = by_year[year - 1] * (1 + g)
+    return dataclasses.replace(inputs, gdp_by_year=by_year, gdp_by_month=monthly_gdp(by_year))
+
+
 def _gdp_path(sc: Scenario) -> tuple[dict[int, float], dict[int, str]]:
     df = _table(sc, "data.gdp_file", "gdp.csv", GDP)
     by_year: dict[int, float] = {}
@@ -347,7 +377,7 @@ def _gdp_path(sc: Scenario) -> tuple[dict[int, float], dict[int, str]]:
         raise sc.error("data.gdp_file", "no usable GDP rows")
     last = max(by_year)
     end_year = month_index(sc.get("run.end")) // 12
-    g = sc.get("macro.gdp_growth_after_data_pct") / 100
+    g = sc.get("macro.gdp_growth_after_data_pct") / 100  # the mean path; for_replicate draws
     for year in range(last + 1, end_year + 1):
         by_year[year] = by_year[year - 1] * (1 + g)
         kind[year] = "projected"

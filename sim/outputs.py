@@ -6,8 +6,10 @@ Files in the output directory (column names are a contract other tools build on)
                 chip_import_gap_pct, chip_import_index   (a row per month; the reporters
                 with csv=True, in sim/reporters.py order)
   annual.csv    replicate, seed, year, core_va_bn_yuan, gdp_bn_yuan, core_va_share_gdp_pct,
-                core_va_share_gdp_official_pct  (the model's internal basis, and what the NBS
-                would publish for that year: sim/measurement.py; targets are judged on it)
+                core_va_share_gdp_official_pct, software_business_revenue_bn_yuan, projected
+                (the model's internal basis; what the NBS and MIIT would publish for that
+                year, sim/measurement.py, on which targets are judged; projected = the year's
+                GDP is the projection, not data)
   regions.csv   replicate, date, region, core_va_bn_yuan, firms, employment, mean_productivity,
                 mean_knowledge
   sectors.csv   replicate, date, sector, core_va_bn_yuan, firms
@@ -47,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
-from sim import reporters
+from sim import reporters, targets
 from sim.errors import NumericalError
 
 NATIONAL_COLUMNS = ["replicate", "seed"] + [r.name for r in reporters.national() if r.csv]
@@ -57,7 +59,8 @@ OFFICIAL_SHARE = "core_va_share_gdp_official_pct"
 # regional balance across the clusters (regional_balance): the plans expect clusters to narrow
 # regional gaps
 BALANCE_COLUMNS = ["east_share_core_va_pct", "theil_core_va_clusters"]
-ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE] + BALANCE_COLUMNS
+ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE, "software_business_revenue_bn_yuan",
+                                            "projected"] + BALANCE_COLUMNS
 REGION_COLUMNS = ["replicate", "date", "region", "core_va_bn_yuan", "firms", "employment",
                   "mean_productivity", "mean_knowledge"]
 SECTOR_COLUMNS = ["replicate", "date", "sector", "core_va_bn_yuan", "firms"]
@@ -286,26 +289,31 @@ def _bands(annual: pd.DataFrame, column: str) -> dict:
     return out
 
 
-def summarise(annual: pd.DataFrame, target_pct: float, target_year: int) -> dict:
-    """Bands of the share by year on both bases; the target judged on the official basis
-    (what the NBS would publish), the column the plan's figure is measured on."""
+def summarise(annual: pd.DataFrame, target_list: list, horizon: list[str] = ()) -> dict:
+    """Bands of the share by year on both bases; every target judged on its published measure
+    (sim/targets.py), the headline (the first core-share target) first and also in the
+    `target_*` fields; the notes on where the run leaves its data (`horizon`)."""
     column = share_column(annual)
-    first_hit = {}
-    hit = []
-    for rep, g in annual.groupby("replicate"):
-        reached = g[g[column] >= target_pct]["year"]
-        first_hit[str(rep)] = int(reached.min()) if len(reached) else None
-        in_target = g[g["year"] == target_year][column]
-        hit.append(bool(len(in_target) and in_target.iloc[0] >= target_pct))
-    return {"target_share_pct": target_pct, "target_year": target_year,
-            "target_judged_on": column,
-            "replicates": int(annual["replicate"].nunique()),
+    reports = [targets.judge(annual, t) for t in target_list]
+    head = targets.headline(target_list)
+    out: dict = {}
+    if head is not None:
+        first_hit = {}
+        for rep, g in annual.groupby("replicate"):
+            reached = g[g[column] >= head.value]["year"]
+            first_hit[str(rep)] = int(reached.min()) if len(reached) else None
+        report = reports[target_list.index(head)]
+        out = {"target_share_pct": head.value, "target_year": head.year,
+               "target_judged_on": column,
+               "probability_target_hit": report["probability"], "first_year_hit": first_hit}
+    return {**out, "replicates": int(annual["replicate"].nunique()),
+            "targets": reports, "horizon": list(horizon),
             "share_by_year": _bands(annual, column),
-            "internal_share_by_year": _bands(annual, "core_va_share_gdp_pct"),
-            "probability_target_hit": float(np.mean(hit)) if hit else None,
-            "first_year_hit": first_hit,
-            **({"regional_balance_by_year": {c: _bands(annual, c) for c in BALANCE_COLUMNS}}
-               if set(BALANCE_COLUMNS) <= set(annual.columns) else {})}
+# regional balance across the clusters (regional_balance): the plans expect clusters to narrow
+# regional gaps
+BALANCE_COLUMNS = ["east_share_core_va_pct", "theil_core_va_clusters"]
+ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE, "software_business_revenue_bn_yuan",
+                                            "projected"] + BALANCE_COLUMNS
 
 
 def package_versions() -> dict[str, str]:

@@ -55,9 +55,19 @@ PARAMETERS: list[Param] = [
     P("data.events_file", "builtin", "path", "Historical export-control events (CSV, columns as "
       "sim/data/export_controls.csv).", "BIS rules; sim/data/export_controls.csv", kind="str"),
     # --- macro ---------------------------------------------------------------------------
-    P("macro.gdp_growth_after_data_pct", 4.0, "%/year", "Nominal GDP growth for years after the last "
-      "row of the GDP table (a projection, not data).", "Assumption: ~5% real growth with falling prices, as in 2024 "
-      "(nominal +4.3%, NBS 2025-01-17)", min=-20, max=30),
+    P("macro.gdp_growth_after_data_pct", 4.1, "%/year", "Mean nominal GDP growth for the years "
+      "after the last row of the GDP table (2026 on): a projection, not data; each replicate "
+      "draws its own growth for the whole projection (macro.gdp_growth_after_data_sd_pct).",
+      "Grade C: mean of NBS nominal growth on consistent bases 2022-25 (126,058/121,020.7 = "
+      "+4.16%, 134,908.4/129,400 = +4.26%, 140,187.9/134,908.4 = +3.91%; sim/data/gdp.csv): "
+      "real growth near 5% with falling prices. No official nominal projection for 2026-30 is "
+      "in the sources", min=-20, max=30),
+    P("macro.gdp_growth_after_data_sd_pct", 1.0, "%/year", "Sd of a replicate's projected "
+      "nominal GDP growth around the mean (one normal draw per replicate, seeded by its seed, "
+      "kept within -20..30%); 0 gives every replicate the mean path.",
+      "Judgement (D): +-1 pp spans deflation persisting (real ~4%, prices -1%: ~3%) to "
+      "reflation (real ~4.5%, prices +0.5-1%: ~5%); the 2022-25 rates (3.9-4.3%) are too few "
+      "to estimate it", min=0, max=10),
     P("macro.census_revision", True, "-", "Use the 5th economic census revision of 2023 GDP "
       "(a level break of +2.7%); false uses the preliminary figure.", "NBS 2024-12-26", kind="bool"),
     # --- calibration (initial state) -----------------------------------------------------
@@ -75,6 +85,10 @@ PARAMETERS: list[Param] = [
     P("calibration.knowledge_gap", 0.4, "fraction", "Mean distance of Chinese firms' knowledge stock "
       "below the foreign frontier (frontier = 1) in 2020.", "Assumption, calibrated; IC self-"
       "sufficiency 15.9% (IC Insights 2021) signals a wide gap in chips", min=0, max=0.95),
+    P("calibration.last_fitted_year", 2023, "year", "Last year of the data the parameters "
+      "were fitted to; a run past it says so (summary.json `horizon`).",
+      "calibration/targets_baseline.csv (NBS and MIIT series to 2023)", kind="int", min=2020,
+      max=2100),
     P("calibration.posterior", "builtin", "path", "Posterior of the free parameters (parquet: a "
       "column per parameter key, `weight`), as written by `clustersim calibrate --method abc`; "
       "`builtin` means none: the scenario's point values. Relative to the scenario file.",
@@ -97,6 +111,17 @@ PARAMETERS: list[Param] = [
       "(sim/data/demand_growth.csv, 2021-23) take it as their demand growth; false draws them "
       "like later years.", "MIIT software and EIM revenue 2020-23 (sim/data/demand_growth.csv)",
       kind="bool"),
+    P("production.saturation_share_pct", 20.0, "% of GDP", "K: core digital VA share of GDP "
+      "(internal basis) at which the sector's market is met. In years whose demand is drawn "
+      "(after sim/data/demand_growth.csv), with f = 1 - S/K and S the previous year's core "
+      "share, each sector's mean demand growth is GDP growth plus f times its excess over "
+      "GDP growth, and demand absorbs 1 - f (1 - rho) of productivity gains: logistic "
+      "saturation of the share (sim/mechanisms/demand.py). 0 switches it off.",
+      "Judgement (D), range 14-30. Above: the most digital big cities' core shares (Beijing "
+      "24.3% in 2022, Hangzhou 27.1%, Shenzhen 30.6% in 2021; observed_2021_2023.csv, "
+      "A-local) bound what a whole economy with farms and mines reaches; below: the 15th FYP "
+      "plans 12.5% by 2030 (plan_targets.csv, A) as still rising. No estimate exists",
+      min=0, max=100),
     P("production.demand_absorption", 0.5, "fraction", "rho: share of a sector's productivity "
       "growth that demand absorbs (labour input falls by rho x the gain). 1 = revenue fixed by "
       "demand, mechanisms move only where it is made; 0 = each gain is extra output.",

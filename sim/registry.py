@@ -35,3 +35,10 @@ missing = [c for c in DEPENDENCE_COLUMNS if c not in _SECTOR_ROWS[0]]
 if missing:  # a shipped-data defect, not a user's input: fail at import
     raise ImportError(f"sim/data/sectors.csv lacks {', '.join(missing)} for the tiers in "
                       "sim/data/tiers.csv")
+
+# indicators a scenario's `targets:` may name (annual.csv columns, measured as published:
+# sim/measurement.py) and their units
+TARGET_INDICATORS: dict[str, str] = {
+    "core_va_share_gdp_official_pct": "% of GDP",
+    "software_business_revenue_bn_yuan": "bn yuan",
+}

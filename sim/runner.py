@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import measurement
+from sim import measurement, targets
 from sim.calibration.level import initial_level
-from sim.inputs import Inputs, load_inputs
+from sim.inputs import Inputs, for_replicate, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import (ANNUAL_COLUMNS, NAMED_FIRM_COLUMNS, NATIONAL_COLUMNS, Recorder,
                          RunResult, annual_from_national, regional_balance)
@@ -28,16 +28,23 @@ def replicate_seeds(config: Scenario, replicates: int | None = None,
 def build_model(config: Scenario, seed: int | None = None, firms: int | None = None,
                 inputs: Inputs | None = None, model_class=ClusterModel, **kwargs) -> ClusterModel:
     """A model at the calibrated 2020 level: the level pilots (sim/calibration/level.py) run
-    here, before the model is built, so a model never builds models."""
+    here, before the model is built, so a model never builds models. GDP after the data is
+    the replicate's own draw of the projection (sim.inputs.for_replicate)."""
     inputs = inputs if inputs is not None else load_inputs(config)
+    seed = int(config["run.seed"] if seed is None else seed)
+    inputs = for_replicate(config, inputs, seed)  # this replicate's GDP projection
     n_agents = int(config["run.firms"] if firms is None else firms)
     return model_class(config, seed=seed, firms=n_agents, inputs=inputs,
                        level=initial_level(config, inputs, n_agents), **kwargs)
 
 
-def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame) -> pd.DataFrame:
-    """annual.csv's rows with the official-basis share the measurement step maps them onto."""
-    return measurement.with_official_share(annual, measurement.params_for(config, inputs))
+def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame,
+                      subsectors: pd.DataFrame) -> pd.DataFrame:
+    """annual.csv's rows with what the measurement step maps them onto (the official-basis
+    share, software revenue) and the `projected` flag of the year's GDP."""
+    params = measurement.params_for(config, inputs)
+    annual = measurement.with_official_share(annual, params)
+    return targets.with_indicators(annual, subsectors, params, inputs.gdp_kind)
 
 
 def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | None = None,
@@ -52,7 +59,8 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
         model_class = RecordingModel
     model = build_model(config, seed=seed, firms=firms, inputs=inputs, model_class=model_class)
     recorder = Recorder(replicate, firm_snapshots)
-    model.observers.append(recorder)
+    by_subsector = targets.SubsectorRecorder()
+    model.observers += [recorder, by_subsector]
     model.run(progress)
     national = model.datacollector.get_model_vars_dataframe()
     national.insert(0, "seed", seed)
@@ -60,7 +68,8 @@ def run_replicate(config: Scenario, seed: int, replicate: int = 0, firms: int | 
     national = national[NATIONAL_COLUMNS].reset_index(drop=True)
     regions, sectors, firm_df = recorder.frames()
     clusters = recorder.clusters(regions, inputs)
-    annual = with_measurements(config, inputs, annual_from_national(national))
+    annual = annual_from_national(national)
+    annual = with_measurements(config, model.inputs, annual, by_subsector.frame(annual["year"]))
     annual = annual.merge(regional_balance(clusters), on=["replicate", "year"], how="left")
     named = pd.concat(recorder.named, ignore_index=True)[NAMED_FIRM_COLUMNS]
     drawn = {}

@@ -21,9 +21,10 @@ import jsonschema
 import yaml
 
 from sim.parameters import BY_KEY, PARAMETERS, SECTIONS, defaults
-from sim.registry import AVAILABILITY_FIELDS, SECTOR_CODES
+from sim.registry import AVAILABILITY_FIELDS, SECTOR_CODES, TARGET_INDICATORS
 
 META_KEYS = ("name", "description", "extends")
+TARGET_KEYS = ("indicator", "value", "year", "source", "name")
 EVENT_KEYS = ("date", "name", *AVAILABILITY_FIELDS, "foreign_knowledge", "entity_list_add",
               "direction")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -349,17 +350,29 @@ def json_schema() -> dict:
     for p in PARAMETERS:
         s, name = p.key.split(".", 1)
         sections[s]["properties"][name] = _param_schema(p)
+    target = {"type": "object", "additionalProperties": False,
+              "required": ["indicator", "value", "year", "source"],
+              "properties": {"indicator": {"enum": list(TARGET_INDICATORS)},
+                             "value": {"type": "number", "minimum": 0},
+                             "year": {"type": "integer", "minimum": 2020, "maximum": 2100},
+                             "source": {"type": "string", "minLength": 1},
+                             "name": {"type": "string"}}}
     props = {"name": {"type": "string"}, "description": {"type": "string"},
-             "extends": {"type": "string"}, **sections}
+             "extends": {"type": "string"}, "targets": {"type": "array", "items": target},
+             **sections}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
             "additionalProperties": False, "properties": props}
 
 
 _VALIDATOR = jsonschema.Draft202012Validator(json_schema())
-ALL_KEYS = list(META_KEYS) + list(SECTIONS) + [p.key for p in PARAMETERS]
+ALL_KEYS = list(META_KEYS) + ["targets"] + list(SECTIONS) + [p.key for p in PARAMETERS]
 
 
 def suggest(key: str) -> str:
+    target_field = re.match(r"^targets\.\d+\.(\w+)$", key)
+    if target_field:
+        near = difflib.get_close_matches(target_field.group(1), TARGET_KEYS, n=1)
+        return f"; did you mean '{near[0]}'?" if near else "; target fields are " + ", ".join(TARGET_KEYS)
     event_field = re.match(r"^export_controls\.extra_events\.\d+\.(\w+)$", key)
     if event_field:
         near = difflib.get_close_matches(event_field.group(1), EVENT_KEYS, n=1)
@@ -429,6 +442,12 @@ class Scenario:
 
     def flat(self) -> dict[str, Any]:
         return {p.key: self.get(p.key) for p in PARAMETERS}
+
+    def legacy_target_in_effect(self) -> bool:
+        """The single `target.*` target counts (sim/targets.py): the scenario has no
+        `targets:` list, or sets those keys itself (in its file chain or by --set)."""
+        return not self.tree.get("targets") or any(
+            k in self.origin for k in ("target", "target.share_pct", "target.year"))
 
     def validate(self) -> "Scenario":
         validate_tree(self)
@@ -515,7 +534,7 @@ def _check_known(key: str, file: str, line: int | None) -> None:
     top = key.split(".")[0]
     if top in META_KEYS and "." not in key:
         return
-    if key in BY_KEY or key in SECTIONS:
+    if key in BY_KEY or key in SECTIONS or key == "targets":
         return
     # inside a mapping or event list parameter
     for p in PARAMETERS:
@@ -556,6 +575,12 @@ def validate_tree(sc: Scenario) -> None:
         if err.validator in ("type",):
             what = f"expected {err.validator_value}, got {type(err.instance).__name__} " \
                    f"{err.instance!r}"
+        elif err.validator == "enum" and path and path[0] == "targets":
+            what = (f"unknown indicator {err.instance!r}; indicators are "
+                    + ", ".join(TARGET_INDICATORS))
+        elif err.validator == "required" and path and path[0] == "targets":
+            what = f"{err.message.split(' is ')[0]} missing: each target needs " \
+                   + ", ".join(TARGET_KEYS[:4])
         elif err.validator in ("minimum", "maximum"):
             lo, hi = err.schema.get("minimum"), err.schema.get("maximum")
             unit = next((f" ({q.unit})" for q in PARAMETERS if key.startswith(q.key)), "")
@@ -575,11 +600,18 @@ def validate_tree(sc: Scenario) -> None:
                                   f"({sc.get('run.start')})")
     if start < month_index("2020-01"):
         raise sc.error("run.start", "runs start in 2020-01 or later (the calibration year is 2020)")
-    tgt = sc.get("target.year")
-    if not (start <= tgt * 12 and tgt * 12 + 11 <= end):  # the target is an annual share
-        raise sc.error("target.year", f"target year {tgt} is not a whole year of the run "
-                                      f"{sc.get('run.start')}..{sc.get('run.end')} (January to "
-                                      "December must be simulated)")
+    # the single legacy target must lie inside the run; listed targets after its end are
+    # reported as not judged (a run cut short still reports them), before its start refused
+    if sc.legacy_target_in_effect():
+        tgt = sc.get("target.year")
+        if not (start <= tgt * 12 and tgt * 12 + 11 <= end):  # the target is an annual share
+            raise sc.error("target.year", f"target year {tgt} is not a whole year of the run "
+                                          f"{sc.get('run.start')}..{sc.get('run.end')} (January "
+                                          "to December must be simulated)")
+    for i, t in enumerate(sc.tree.get("targets") or []):
+        if t["year"] * 12 < start:
+            raise sc.error(f"targets.{i}.year", f"target year {t['year']} is before the run "
+                                                f"starts ({sc.get('run.start')})")
     events = sc.get("export_controls.extra_events")
     prev = None
     for i, ev in enumerate(events):

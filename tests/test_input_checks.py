@@ -161,7 +161,7 @@ def test_impossible_dates(tmp_path, body, line, key, words):
 @pytest.mark.parametrize("body,line", [
     ("run:\n  end: 2025-06\ntarget:\n  year: 2025\n", 5),
     ("run:\n  start: 2021-03\ntarget:\n  year: 2021\n", 5),
-    ("target:\n  year: 2030\n", 3),
+    ("target:\n  year: 2031\n", 3),
 ])
 def test_target_year_must_be_a_whole_year_of_the_run(tmp_path, body, line):
     path = child(tmp_path, body)

@@ -36,10 +36,10 @@ def test_2020_reproduces_official_share_and_value_added(baseline, run_default):
     assert a2020.gdp_bn_yuan == pytest.approx(101356.7)
 
 
-def test_monthly_steps_cover_2020_to_2025(run_default):
+def test_monthly_steps_cover_2020_to_2030(run_default):
     dates = run_default.national["date"]
-    assert dates.iloc[0] == "2020-01" and dates.iloc[-1] == "2025-12" and len(dates) == 72
-    assert list(run_default.annual["year"]) == list(range(2020, 2026))
+    assert dates.iloc[0] == "2020-01" and dates.iloc[-1] == "2030-12" and len(dates) == 132
+    assert list(run_default.annual["year"]) == list(range(2020, 2031))
 
 
 def test_initial_composition_matches_data(baseline):

@@ -200,7 +200,8 @@ def test_metrics_row_reduces_a_run_to_shares_target_and_extras(tmp_path):
     exp = load_experiment(write(tmp_path, "fixed: {run.end: 2022-12, target.year: 2022}\n"
                                 "design: grid\nparameters:\n  innovation.zeta: [0.2]\n"))
     annual = pd.DataFrame({"year": [2020, 2021, 2022], "core_va_bn_yuan": [7910.0, 9000, 9900],
-                           "core_va_share_gdp_pct": [7.8, 10.2, 9.9]})
+                           "core_va_share_gdp_pct": [7.8, 10.2, 9.9],
+                           "software_business_revenue_bn_yuan": [8200.0, 9500, 14500]})
     national = pd.DataFrame({"chip_self_sufficiency_pct": [6.0, 12.5], "firms": [1e6, 2e6],
                              "employment": [3e7, 4e7], "direct_loss_bn_yuan": [1.0, 2.5]})
     result = type("R", (), {"annual": annual, "national": national})
@@ -211,6 +212,14 @@ def test_metrics_row_reduces_a_run_to_shares_target_and_extras(tmp_path):
     assert row["share_2021_pct"] == 10.2 and row["share_2022_pct"] == 9.9
     # reached in 2021 but not in the target year: first_year_hit yes, target_hit no
     assert row["target_hit"] is False and row["first_year_hit"] == 2021
+    # one reached/first-year pair per target: the explicit target.year target first, then the
+    # base's list (10% by 2025, 12.5% by 2030, software 14 trn by 2025), judged beyond the run
+    # as None; software revenue passes 14,000 bn yuan in 2022
+    assert [t.year for t in exp.targets] == [2022, 2025, 2030, 2025]
+    assert (row["target_1_reached"], row["target_1_first_year"]) == (False, 2021)
+    assert (row["target_2_reached"], row["target_2_first_year"]) == (None, 2021)
+    assert (row["target_3_reached"], row["target_3_first_year"]) == (None, None)
+    assert (row["target_4_reached"], row["target_4_first_year"]) == (None, 2022)
     assert row["core_va_end_bn_yuan"] == 9900 and row["chip_self_sufficiency_end_pct"] == 12.5
     assert row["firms_end"] == 2e6 and row["employment_end"] == 4e7
     assert row["direct_loss_bn_yuan"] == 3.5

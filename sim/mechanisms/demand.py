@@ -16,6 +16,20 @@ of a productivity gain that demand absorbs: rho = 1, revenue grows at the market
 whatever the mechanisms do (they only move where it is made); rho = 0, every productivity gain
 is extra output (the old exogenous labour trend). Selection (innovation.py) adds the monthly
 rate to each firm's growth as before.
+
+Past the data the market saturates (production.saturation_share_pct, K). In a drawn year, with
+S the core digital VA share of GDP the year before (internal basis) and f = 1 - S/K, the mean
+demand growth of sector s and the share of productivity gains demand absorbs become
+
+    mean_s(t) = g_Y(t) + f (mean_s - g_Y(t)),        rho(t) = 1 - f (1 - rho),
+
+g_Y(t) nominal GDP growth that year (data, then the replicate's projection). Both parts of
+the share's growth over GDP (market growth, and productivity gains that are extra output)
+are scaled by f, so the excess is r (1 - S/K): a logistic curve that flattens as the sector
+meets its market (at S = K value added grows with GDP and gains only save labour), instead of
+compounding 14%/yr past any plausible share (issue 13: 38% of GDP by 2040 without it). K is
+judgement (grade D, sim/parameters.py). The observed years 2021-23 are data and keep rho as
+fitted; the rule starts in the first drawn year (2024).
 """
 
 from __future__ import annotations
@@ -47,6 +61,34 @@ DEMAND_STREAM = 0xD  # second seed word of the demand draws: a stream of their o
 def yearly_growth(mean_pct, sd_pct, z):
     """Demand growth of each sector this year, fraction: mean + sd z, floored at -90%."""
     return np.maximum((np.asarray(mean_pct, float) + np.asarray(sd_pct, float) * z) / 100, -0.9)
+
+
+def saturation(share_pct: float | None, saturation_pct: float) -> float:
+    """f = 1 - S/K, the unmet share of the market (1: no saturation, K = 0 or S unknown)."""
+    if share_pct is None or saturation_pct <= 0:
+        return 1.0
+    return 1 - share_pct / saturation_pct
+
+
+def saturated_mean_pct(mean_pct, gdp_growth_pct, f):
+    """Mean demand growth of each sector, %: GDP growth plus f of the sector's excess over it."""
+    return gdp_growth_pct + f * (np.asarray(mean_pct, float) - gdp_growth_pct)
+
+
+def saturated_absorption(absorption, f):
+    """rho(t) = 1 - f (1 - rho): at saturation (f = 0) demand absorbs every productivity gain."""
+    return 1 - f * (1 - absorption)
+
+
+def previous_year_share(model, year: int) -> float | None:
+    """Core VA over GDP (%, internal basis) of `year` from the national figures collected,
+    None unless all its twelve months were simulated."""
+    collected = model.datacollector.model_vars
+    dates = collected.get("date", [])
+    if len(dates) < 12 or not str(dates[-12]).startswith(f"{year:04d}-01"):
+        return None
+    va = float(np.sum(collected["core_va_bn_yuan"][-12:]))
+    return 100 * va / float(np.sum(collected["gdp_bn_yuan"][-12:]))
 
 
 def labour_trend(growth, dlog_productivity, absorption):
@@ -81,6 +123,7 @@ class Demand(Mechanism):
         model.demand_growth = yearly_growth(model.demand_mean_pct, 0.0, 0.0)  # the start year
         model.trend_log_monthly = labour_trend(model.demand_growth, 0.0, 0.0)
         model.sector_productivity = None
+        model.demand_saturation = 1.0  # f: 1 until a drawn year finds the market filling
 
     def step(self, model, month) -> None:
         n = len(model.sector_codes)
@@ -89,16 +132,31 @@ class Demand(Mechanism):
         if month.index % 12 == 0 and month.index // 12 > model.start_month // 12:
             z = model.demand_rng.standard_normal(n)  # drawn every year: later years keep their draws
             year = month.index // 12
-            model.demand_growth = (model.demand_observed[year] if year in model.demand_observed
-                                   else yearly_growth(model.demand_mean_pct,
-                                                      model.demand_sd_pct, z))
+            if year in model.demand_observed:
+                model.demand_growth, model.demand_saturation = model.demand_observed[year], 1.0
+            else:
+                f, mean = self.saturated(model, year)
+                model.demand_growth = yearly_growth(mean, model.demand_sd_pct, z)
+                model.demand_saturation = f
         y = sector_productivity(month.rows, model.firms, n)
         previous = model.sector_productivity
         dlog = np.zeros(n) if previous is None else np.log(
             np.where((y > 0) & (previous > 0), y / np.where(previous > 0, previous, 1), 1.0))
         model.sector_productivity = y
-        model.trend_log_monthly = labour_trend(model.demand_growth, dlog,
-                                               model.p.production.demand_absorption)
+        model.trend_log_monthly = labour_trend(
+            model.demand_growth, dlog,
+            saturated_absorption(model.p.production.demand_absorption, model.demand_saturation))
+
+    @staticmethod
+    def saturated(model, year: int) -> tuple[float, np.ndarray]:
+        """(f, mean demand growth by sector %) of a drawn year, from last year's share."""
+        gdp = model.gdp_by_year
+        share = previous_year_share(model, year - 1) if year - 1 in gdp else None
+        f = saturation(share, model.p.production.saturation_share_pct)
+        if f == 1.0:
+            return f, model.demand_mean_pct
+        gdp_growth_pct = 100 * (gdp[year] / gdp[year - 1] - 1)
+        return f, saturated_mean_pct(model.demand_mean_pct, gdp_growth_pct, f)
 
 
 DEMAND = Demand()

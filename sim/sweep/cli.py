@@ -81,7 +81,8 @@ def describe(exp, design_size: int) -> str:
                  f"{exp.replicates} replicate(s) = {design_size * exp.replicates:,} runs of "
                  f"{exp.base['run.firms']} firm agents, {exp.base['run.start']}..."
                  f"{exp.base['run.end']}; master seed {exp.seed} ({exp.seeds} seeds)")
-    lines.append("  kept per run: the annual shares, target_hit, first_year_hit"
+    lines.append("  kept per run: the annual shares, target_hit, first_year_hit, "
+                 f"target_k_reached and target_k_first_year for {len(exp.targets)} target(s)"
                  + "".join(f"\n    {m}: {exp.metric_meanings[m]}" for m in exp.metrics))
     return "\n".join(lines)
 

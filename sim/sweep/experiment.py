@@ -32,7 +32,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim import reporters
+from sim import reporters, targets
 from sim.inputs import load_inputs
 from sim.outputs import NATIONAL_COLUMNS
 from sim.parameters import BY_KEY
@@ -132,8 +132,14 @@ class Experiment:
         return {m: known[m].meaning for m in self.metrics}
 
     @property
+    def targets(self) -> list:
+        """The base scenario's targets (sim/targets.py); the first core-share one is the
+        headline that target_hit and first_year_hit judge."""
+        return targets.targets_of(self.base)
+
+    @property
     def target_year(self) -> int:
-        return int(self.base["target.year"])
+        return targets.headline(self.targets).year
 
     @property
     def share_columns(self) -> list[str]:
@@ -141,7 +147,8 @@ class Experiment:
 
     @property
     def metric_columns(self) -> list[str]:
-        return self.share_columns + ["target_hit", "first_year_hit"] + self.metrics
+        return (self.share_columns + ["target_hit", "first_year_hit"]
+                + targets.metric_columns(self.targets) + self.metrics)
 
     def runs_schema(self) -> pa.Schema:
         """The columns of a runs table: ids, parameter values, figures."""
@@ -151,6 +158,8 @@ class Experiment:
         fields += [pa.field(p.key, ARROW_TYPE[p.kind]) for p in self.params]
         fields += [pa.field(c, pa.float64()) for c in self.share_columns]
         fields += [pa.field("target_hit", pa.bool_()), pa.field("first_year_hit", pa.int64())]
+        fields += [pa.field(c, pa.bool_() if c.endswith("_reached") else pa.int64())
+                   for c in targets.metric_columns(self.targets)]
         fields += [pa.field(m, pa.float64()) for m in self.metrics]
         return pa.schema(fields)
 

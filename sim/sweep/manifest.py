@@ -7,6 +7,7 @@ the same one with changed inputs: base scenario or data tables, compared by hash
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from sim import targets
 from sim.inputs import DATA_DIR
 from sim.outputs import git_commit, package_versions
 from sim.parameters import PARAMETERS
@@ -141,8 +143,11 @@ def prepare(exp: Experiment, design: Design, root: Path, restart: bool, backend_
             "problem": design.problem, "levels": exp.levels, "second_order": exp.second_order,
             "samples": exp.samples, "points": len(design), "replicates": exp.replicates,
             "seed": exp.seed, "seeds": exp.seeds, "years": exp.years,
-            "target_share_pct": float(exp.base["target.share_pct"]),
-            "target_year": exp.target_year, "metrics": exp.metric_columns,
+            "target_share_pct": targets.headline(exp.targets).value,
+            "target_year": exp.target_year,
+            "targets": [{"columns": [f"target_{k}_reached", f"target_{k}_first_year"],
+                         **dataclasses.asdict(t)} for k, t in enumerate(exp.targets, start=1)],
+            "metrics": exp.metric_columns,
             "series": exp.series, "sessions": [session]}
         st.write_parquet_atomic(design_table(exp, design), root / "design.parquet")
     st.write_manifest(root, manifest)
