@@ -309,11 +309,10 @@ def summarise(annual: pd.DataFrame, target_list: list, horizon: list[str] = ()) 
     return {**out, "replicates": int(annual["replicate"].nunique()),
             "targets": reports, "horizon": list(horizon),
             "share_by_year": _bands(annual, column),
-# regional balance across the clusters (regional_balance): the plans expect clusters to narrow
-# regional gaps
-BALANCE_COLUMNS = ["east_share_core_va_pct", "theil_core_va_clusters"]
-ANNUAL_COLUMNS = INTERNAL_ANNUAL_COLUMNS + [OFFICIAL_SHARE, "software_business_revenue_bn_yuan",
-                                            "projected"] + BALANCE_COLUMNS
+            "internal_share_by_year": _bands(annual, "core_va_share_gdp_pct"),
+            **({"regional_balance_by_year": {c: _bands(annual, c) for c in BALANCE_COLUMNS}}
+               if set(BALANCE_COLUMNS) <= set(annual.columns) else {})}
+
 
 
 def package_versions() -> dict[str, str]:
