@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.targets import SHARE, Target
 from sim.outputs import (ANNUAL_COLUMNS, CLUSTER_COLUMNS, NATIONAL_COLUMNS, regional_balance,
                          summarise, theil)
 from sim.runner import run_replicate
@@ -78,7 +79,7 @@ def test_annual_and_summary_carry_the_regional_balance(result):
     # the data put 73.6% of 2020 core VA in the NBS East (sim/data/SOURCES.md)
     east = a.set_index("year")["east_share_core_va_pct"]
     assert 70 < east[2020] < 78
-    s = summarise(a, 10.0, 2021)
+    s = summarise(a, [Target(SHARE, 10.0, 2021, "test")])
     bands = s["regional_balance_by_year"]["theil_core_va_clusters"]["2021"]
     assert bands["median"] == pytest.approx(a.set_index("year").loc[2021, "theil_core_va_clusters"])
 
