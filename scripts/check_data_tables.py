@@ -12,7 +12,7 @@ RCOLS = "region_id,name,macro_region,kind,nmc_2022,lat,lon,province,specialisati
 chk(list(reg[0].keys()) == RCOLS, "region columns/order")
 chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,dep_frontier_ai,dep_hbm,dep_advanced_foundry,dep_equipment,domestic_substitute_2020,agglomeration_pull,source,grade".split(","), "sector cols")
 chk(list(gdp[0].keys()) == ["year", "gdp_bn_yuan", "kind", "source", "grade"], "gdp cols")
-chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,direction,source".split(","), "ec cols")
+chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,listed_availability,direction,source".split(","), "ec cols")
 chk(list(nf[0].keys()) == "firm_id,name,region_id,subsector_id,revenue_2020_bn_yuan,employment_2020,rd_intensity_pct,va_to_revenue,equity_2020_bn_yuan,source,grade".split(","), "nf cols")
 # shares
 for col in ["core_va_share_2020_pct", "firms_share_2020_pct"]:
@@ -49,7 +49,7 @@ dates = [r["date"] for r in ec]; chk(dates == sorted(dates), "dates ascending");
 import datetime
 for r in ec:
     datetime.date.fromisoformat(r["date"])
-    for c in ["avail_frontier_ai", "avail_hbm", "avail_advanced_foundry", "avail_equipment", "foreign_knowledge"]:
+    for c in ["avail_frontier_ai", "avail_hbm", "avail_advanced_foundry", "avail_equipment", "foreign_knowledge", "listed_availability"]:
         if r[c] != "": chk(0 <= float(r[c]) <= 1, f"{c} {r['date']}")
     if r["entity_list_add"]:
         for fid in r["entity_list_add"].split(";"): chk(fid in fids, f"EL id {fid}")

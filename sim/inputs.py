@@ -88,6 +88,7 @@ EVENTS = Table("export-control event table", (
     Column("date", "date"), Column("event_id", "id", unique=True), Column("name"),
     *(_fraction(f"avail_{t}", blank_ok=True) for t in TIERS),
     Column("entity_list_add", "ids", blank_ok=True), _fraction("foreign_knowledge", blank_ok=True),
+    _fraction("listed_availability", blank_ok=True, optional=True),
     Column("direction", "choice", blank_ok=True, optional=True,
            choices=("tighten", "loosen", "set")), SOURCE))
 FIRMS = Table("named-firm table", (
@@ -291,6 +292,7 @@ class Event:
     entity_list_add: tuple[str, ...]
     source: str = ""
     direction: str = "set"           # tighten | loosen | set (see export_controls.apply_rule)
+    listed_availability: float | None = None  # share the firms it lists obtain (None: default)
 
 
 @dataclass
@@ -400,7 +402,8 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
                                 {t: num(row[f"avail_{t}"]) for t in TIERS
                                  if num(row[f"avail_{t}"]) is not None},
                                 num(row["foreign_knowledge"]), tuple(a.strip() for a in adds),
-                                str(row.get("source", "")), direction))
+                                str(row.get("source", "")), direction,
+                                num(row.get("listed_availability"))))
     for i, ev in enumerate(sc.get("export_controls.extra_events")):
         adds = tuple(ev.get("entity_list_add") or ())
         for f in adds:

@@ -22,6 +22,9 @@ _SECTOR_ROWS = _rows("sectors.csv")
 
 TIERS: tuple[str, ...] = tuple(r["tier"] for r in _TIER_ROWS)
 TIER_LABELS: dict[str, str] = {r["tier"]: r["label"] for r in _TIER_ROWS}
+# 1: a chip used in current output (a listed firm without it loses output); 0: capital
+# (equipment: its shortfall slows capacity growth only)
+TIER_CURRENT_INPUT: tuple[bool, ...] = tuple(r["current_input"] == "1" for r in _TIER_ROWS)
 # NBS classification of core digital economy industries (2021), in code order
 SECTORS: dict[str, str] = dict(sorted({r["sector"]: r["sector_name"] for r in _SECTOR_ROWS}.items()))
 SECTOR_CODES: tuple[str, ...] = tuple(SECTORS)

@@ -274,7 +274,7 @@ def test_domestic_substitution_learns_with_cumulative_rd():
 
 
 def test_listed_firms_get_the_listed_share():
-    a = export_controls.firm_availability(np.array([0.5, 1, 1, 1]), np.array([False, True]), 0.2)
+    a = export_controls.firm_availability(np.array([0.5, 1, 1, 1]), np.array([1.0, 0.2]))
     assert a[0, 0] == 0.5 and a[1, 0] == pytest.approx(0.1) and a[1, 1] == pytest.approx(0.2)
 
 
