@@ -210,10 +210,12 @@ class ExportControls(Mechanism):
                  lambda m: m.chip_import_gap_pct,
                  meaning="share of critical chip needs (2020 VA weights) imports no longer "
                          "supply after re-routing (%)"),
-        Reporter("chip_import_index", "2020-01 = 1", "Imported chip use",
+        Reporter("chip_import_index", "first month = 1", "Imported chip use",
                  lambda m: m.chip_import_index,
-                 meaning="imported chip use (output-weighted) relative to the first month; "
-                         "mapped onto IC import units by its 2021 mean"),
+                 meaning="imported use of the chip tiers (not equipment, which customs counts "
+                         "apart from ICs) at last month's sub-sector output, relative to the "
+                         "first month; measured as IC imports from the 2020 level "
+                         "(sim/measurement.py)"),
     )
 
     def setup(self, model) -> None:
@@ -242,8 +244,11 @@ class ExportControls(Mechanism):
         bonus[model.ic_subsector] = terms.substitution_rate * gap
         supply_by_group(model.dependence, model.domestic, avail, terms, model.target_inventory,
                         month.rows, model.firms.columns, month.index, bonus)
-        volume = import_volume(model.dependence, model.domestic,
-                               rerouted(avail, terms.reroute_share), model.chip_weights)
+        # last month's value added: this month's is produced after the controls
+        output = np.bincount(month.subsector, month.w_va, len(model.dependence))
+        chips = model.dependence * np.asarray(TIER_CURRENT_INPUT, float)[None, :]
+        volume = import_volume(chips, model.domestic, rerouted(avail, terms.reroute_share),
+                               output)
         if model._chip_import_base is None:
             model._chip_import_base = volume
         model.chip_import_gap_pct = 100.0 * gap
