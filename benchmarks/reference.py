@@ -274,7 +274,7 @@ class ReferenceModel(mesa.Model):
         self.availability = availability.tolist()
         self.listed_availability = [self.listed_share * x for x in self.availability]
         self.domestic_array = export_controls.domestic_share(
-            self.domestic_2020, np.full(self.n_tiers, self.learning))
+            self.domestic_2020, np.full(self.n_tiers, self.learning), len(self.dependence))
         self.domestic = self.domestic_array.tolist()
         self.frontier = (1 + self.frontier_growth / 100) ** ((self.month - self.start_month) / 12)
         self.openness = export_controls.soften(self.controls.openness, self.cooperation)

@@ -76,8 +76,13 @@ SECTORS = Table("sector table", (
     Column("subsector_id", "id", unique=True), Column("sector", "choice", choices=SECTOR_CODES),
     Column("name"), _pct("va_share_2020_pct"), Column("va_to_revenue", "float", 0, 1, above=True),
     _positive("va_per_worker_k_yuan"), _pct("rd_intensity_pct"),
-    *(_fraction(f"dep_{t}") for t in TIERS), _fraction("domestic_substitute_2020"),
     _fraction("agglomeration_pull"), SOURCE))
+EXPOSURE_QUANTITIES = ("dependence", "domestic_share_2020")
+CHIP_EXPOSURE = Table("chip-exposure table", (
+    Column("quantity", "choice", choices=EXPOSURE_QUANTITIES), Column("subsector_id", "id"),
+    Column("tier", "choice", choices=TIERS), _fraction("value"), _fraction("low"),
+    _fraction("high"), Column("grade"), SOURCE),
+    row_key=lambda row: (row["quantity"], row["subsector_id"], row["tier"]), key_column="tier")
 GDP_KINDS = ("actual_final", "actual_preliminary", "census_revised", "projected")
 GDP = Table("GDP table", (
     Column("year", "int", 1950, 2100), _positive("gdp_bn_yuan"),
@@ -306,6 +311,7 @@ class Inputs:
     events: list[Event]
     dist_km: np.ndarray
     designated: np.ndarray           # bool per region
+    chip_exposure: pd.DataFrame      # chip_exposure.csv, checked against the sector table
 
     @property
     def n_regions(self) -> int:
@@ -322,7 +328,16 @@ class Inputs:
 
     @property
     def dependence(self) -> np.ndarray:
-        return self.sectors[[f"dep_{t}" for t in TIERS]].to_numpy(float)
+        """(S, tiers): share of each sub-sector's output that needs each tier."""
+        rows = self.chip_exposure[self.chip_exposure["quantity"] == "dependence"]
+        table = rows.pivot(index="subsector_id", columns="tier", values="value")
+        return table.loc[list(self.sectors["subsector_id"]), list(TIERS)].to_numpy(float)
+
+    @property
+    def domestic_2020(self) -> np.ndarray:
+        """(tiers,): share of each tier's needs domestic substitutes covered in 2020."""
+        rows = self.chip_exposure[self.chip_exposure["quantity"] == "domestic_share_2020"]
+        return rows.set_index("tier").loc[list(TIERS), "value"].to_numpy(float)
 
 
 def _gdp_path(sc: Scenario) -> tuple[dict[int, float], dict[int, str]]:
@@ -420,6 +435,26 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
     return events
 
 
+def chip_exposure(subsectors: list[str], path: Path | None = None) -> pd.DataFrame:
+    """chip_exposure.csv (or `path`) with every (sub-sector, tier) dependence and every tier's
+    domestic share given once, each inside its own range."""
+    df = _cached(str(path or builtin("chip_exposure.csv")), CHIP_EXPOSURE).copy()
+    for i, row in enumerate(df.itertuples(index=False)):
+        known = ["all"] if row.quantity == "domestic_share_2020" else subsectors
+        _check_refs(df, i, "subsector_id", [row.subsector_id], set(known), "sub-sector")
+        if not row.low <= row.value <= row.high:
+            raise ScenarioError(df.attrs["path"], df.attrs["lines"][i], "value",
+                                f"{row.value:g} outside its range "
+                                f"[{row.low:g}, {row.high:g}]")
+    need = {("dependence", s, t) for s in subsectors for t in TIERS} | \
+        {("domestic_share_2020", "all", t) for t in TIERS}
+    missing = sorted(need - set(zip(df["quantity"], df["subsector_id"], df["tier"])))
+    if missing:
+        raise ScenarioError(df.attrs["path"], None, None, "missing rows: " + ", ".join(
+            " ".join(m) for m in missing[:3]) + (" ..." if len(missing) > 3 else ""))
+    return df
+
+
 def load_inputs(sc: Scenario) -> Inputs:
     regions = _table(sc, "data.regions_file", "regions.csv", REGIONS)
     sectors = _table(sc, None, "sectors.csv", SECTORS)
@@ -448,4 +483,5 @@ def load_inputs(sc: Scenario) -> Inputs:
     gdp, kind = _gdp_path(sc)
     events = _events(sc, set(firms["firm_id"]))
     dist = haversine_km(regions["lat"].to_numpy(float), regions["lon"].to_numpy(float))
-    return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated)
+    return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated,
+                  chip_exposure(list(sectors["subsector_id"])))

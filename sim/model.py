@@ -92,7 +92,7 @@ class ClusterModel(mesa.Model):
         # Fixed structures
         sectors = self.inputs.sectors
         self.dependence = self.inputs.dependence                       # (S, tiers)
-        self.domestic_2020 = sectors["domestic_substitute_2020"].to_numpy(float)
+        self.domestic_2020 = self.inputs.domestic_2020                 # (tiers,)
         self.va_ratio = sectors["va_to_revenue"].to_numpy(float)
         self.revenue_ratios = production.RevenueRatios(
             self.va_ratio, self.inputs.named_firms["va_to_revenue"].to_numpy(float))

@@ -76,9 +76,11 @@ def tier_supply(domestic, availability):
     return domestic + (1.0 - domestic) * availability
 
 
-def domestic_share(dom_2020, learning):
-    """(S, tiers) domestic share of critical needs: the 2020 unmet share times the learning index."""
-    return 1.0 - (1.0 - np.asarray(dom_2020, float))[:, None] * learning[None, :]
+def domestic_share(dom_2020, learning, n_subsectors):
+    """(S, tiers) domestic share of critical needs: each tier's 2020 unmet share
+    (chip_exposure.csv) times the learning index, the same in every sub-sector."""
+    unmet = (1.0 - np.asarray(dom_2020, float)) * np.asarray(learning, float)
+    return np.tile(1.0 - unmet, (n_subsectors, 1))
 
 
 def learning_index(cumulative_rd, cumulative_rd_2020, elasticity):
@@ -235,7 +237,8 @@ class ExportControls(Mechanism):
 
     def step(self, model, month) -> None:
         apply_rules_up_to(model, month.index)
-        model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning))
+        model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning),
+                                        len(model.dependence))
         terms = model.p.export_controls
         avail = soften(model.controls.availability, model.p.policy.international_cooperation)
         gap = import_gap(model.dependence, model.domestic, rerouted(avail, terms.reroute_share),
