@@ -47,10 +47,11 @@ REASONS = {
     "ic_production_units": "01_ic output grows smoothly at its demand trend plus substitution "
                            "demand; MIIT's 2022 figure is 11.6% below a 2021 peak (not in the "
                            "data file), a cycle the model does not have",
-    "named_firm_revenue_bn_yuan": "Huawei is one agent: its level after 2020 follows the FDP "
+    "named_firm_revenue_bn_yuan": "Huawei is one agent: its fall after 2020 follows the FDP "
                                   "rules' listed share (0.10, judgement range 0.05-0.3) and the "
-                                  "6-month stockpile, and moves 1-2% across seeds; the Honor "
-                                  "sale of 2020-11 is not modelled apart",
+                                  "6-month stockpile, and its level moves about 4% across "
+                                  "seeds, twice the 2% band; the Honor sale of 2020-11 (a "
+                                  "divestment) is not modelled apart",
     "named_firm_revenue_bn_usd": "SMIC grows with its sub-sector (01_ic), while it grew 86% in "
                                  "USD 2020-22 by adding capacity at full utilisation in the "
                                  "shortage with its 2020 STAR-market capital: the model has no "
