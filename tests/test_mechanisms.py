@@ -128,25 +128,9 @@ def test_imitation_closes_the_set_share_of_the_gap():
     best = _best_practice(tech, np.ones(2), cell, 1)
     new = tech.copy()
     ok = innovation.imitate_rows(rng, new, np.arange(2), best, cell, np.array([1e3, 1e3]), 1.0,
-                                 0.1, np.ones(2))
+                                 0.1)
     assert ok.all() and new[0] == pytest.approx(1.1) and new[1] == 2.0
     assert innovation.imitated(1.0, 2.0, 0.1) == new[0]
-
-
-def test_a_named_firm_imitates_towards_its_own_position_not_the_cells_best():
-    """Megvii's own accounts put its VA per worker at a seventh of its sub-sector's
-    (selection_reference 1/7): it closes the gap to best practice x 1/7, so imitation no
-    longer multiplies its output for being booked at its own VA ratio."""
-    tech, cell = np.array([1.0, 7.0]), np.array([0, 0])
-    best = np.array([7.0])
-    new = tech.copy()
-    innovation.imitate_rows(np.random.default_rng(2), new, np.arange(2), best, cell,
-                            np.array([1e3, 1e3]), 1.0, 0.1, np.array([1.0 / 7.0, 1.0]))
-    assert new[0] == 1.0 and new[1] == 7.0   # both already at their own best practice
-    generic = tech.copy()
-    innovation.imitate_rows(np.random.default_rng(2), generic, np.arange(2), best, cell,
-                            np.array([1e3, 1e3]), 1.0, 0.1, np.ones(2))
-    assert generic[0] == pytest.approx(1.6)  # a generic firm at 1 closes 10% of the gap to 7
 
 
 def test_best_practice_is_the_mean_of_the_better_real_firms_whatever_the_agent_count():

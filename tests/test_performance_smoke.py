@@ -139,7 +139,7 @@ def test_learning_and_growth_rows_equal_the_equations_firm_by_firm(table, rng):
     assert np.allclose(best, ref_best, rtol=1e-12, atol=0) and (best > 0).any()
     success = np.random.default_rng(1).random(n) < innovation.success_probability(rd_share, 3.0)
     innovation.imitate_rows(np.random.default_rng(1), f.technology, rows, best, cell, rd_share,
-                            3.0, 0.05, f.selection_reference)  # 1 for every generic firm
+                            3.0, 0.05)
     expected = tech + np.where(success, 0.05 * np.maximum(best[cell] - tech, 0.0), 0.0)
     assert np.array_equal(f.technology[rows], expected) and success.any()
     # knowledge

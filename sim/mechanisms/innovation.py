@@ -58,13 +58,11 @@ def best_practice_rows(rows, technology, weight, cell, n_cells):
     return wa_sum / np.maximum(w_sum, 1e-300)
 
 
-def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share, reference):
-    """Imitation (`imitated`) for the firms at `rows` whose draw succeeds, in place: best
-    practice best[cell[i]] times the firm's selection_reference (`reference`, by row), so a
-    named firm imitates towards its own position, as selection judges it; returns the success
-    mask."""
+def imitate_rows(rng, technology, rows, best, cell, rd_share, zeta_im, share):
+    """Imitation (`imitated`) for the firms at `rows` whose draw succeeds, best practice
+    best[cell[i]], in place; returns the success mask."""
     success = rng.random(len(rows)) < success_probability(rd_share, zeta_im)
-    _close_gap(rows, success, best, cell, share, technology, reference)
+    _close_gap(rows, success, best, cell, share, technology)
     return success
 
 
@@ -75,11 +73,11 @@ def imitated(technology, best, share):
 
 
 @njit(cache=True)
-def _close_gap(rows, success, best, cell, share, technology, reference):
+def _close_gap(rows, success, best, cell, share, technology):
     for i in range(len(rows)):
         if success[i]:
             r = rows[i]
-            technology[r] = imitated(technology[r], best[cell[i]] * reference[r], share)
+            technology[r] = imitated(technology[r], best[cell[i]], share)
 
 
 def yearly_shock_variance(rng, n, lumpy=True):
@@ -148,7 +146,7 @@ class Innovation(Mechanism):
         best = best_practice_rows(month.rows, f.technology, f.weight, month.cell,
                                   model.n_regions * model.n_subsectors)
         imitate_rows(model.rng, f.technology, month.rows, best, month.cell, month.rd_share,
-                     p.imitation_zeta, p.imitation_share, f.selection_reference)
+                     p.imitation_zeta, p.imitation_share)
 
 
 class Selection(Mechanism):
@@ -161,8 +159,7 @@ class Selection(Mechanism):
         Column("age_months", np.int32),
         # A named firm's VA per worker against its sub-sector mean reflects its own accounts
         # (product mix, vertical integration), not a competitive edge that should keep growing
-        # its workforce; so it is selected, and imitates, relative to its 2020 position.
-        # (Imitating the cell's best practice outright tripled Megvii's VA per worker in 2021.)
+        # its workforce; so it is selected on its productivity relative to its 2020 position.
         Column("selection_reference", np.float64, initial=1.0,
                meaning="relative productivity at which selection is neutral: 1, or a named "
                        "firm's 2020 VA per worker over its sub-sector's"),
