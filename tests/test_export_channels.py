@@ -73,9 +73,7 @@ def test_equipment_shortfall_slows_growth_but_never_cuts_output():
     assert f.growth_penalty[0] == pytest.approx(0.01 * 0.8 * 0.5)
 
 
-def test_later_rule_lowers_a_listed_firms_share_but_keeps_its_listing_date():
-    """The 2020-08-17 FDP rule names Huawei, listed since 2019-05: its share falls from 0.8
-    to 0.1, its listing month (which times the R&D response) stays."""
+def _listing_model(severity=1.0):
     events = [SimpleNamespace(month=10, avail={}, foreign_knowledge=None, direction="tighten",
                               entity_list_add=("a",), listed_availability=0.8, date="d0",
                               name="listing"),
@@ -86,10 +84,27 @@ def test_later_rule_lowers_a_listed_firms_share_but_keeps_its_listing_date():
     table = SimpleNamespace(view=lambda name: {"named": np.array([0])}[name],
                             listed_month=firms.listed_month, listed_share=firms.listed_share)
     model = SimpleNamespace(
-        p=SimpleNamespace(export_controls=SimpleNamespace(severity=1.0, listed_availability=0.2)),
+        p=SimpleNamespace(export_controls=SimpleNamespace(severity=severity,
+                                                          listed_availability=0.2)),
         inputs=SimpleNamespace(named_firms={"firm_id": ["a"]}), events=events, _next_event=0,
         controls=ec.ControlState(), firms=table, event_log=[])
+    return model, firms
+
+
+def test_later_rule_lowers_a_listed_firms_share_but_keeps_its_listing_date():
+    """The 2020-08-17 FDP rule names Huawei, listed since 2019-05: its share falls from 0.8
+    to 0.1, its listing month (which times the R&D response) stays."""
+    model, firms = _listing_model()
     ec.apply_rules_up_to(model, 15)
     assert firms.listed_month[0] == 10 and firms.listed_share[0] == pytest.approx(0.8)
     ec.apply_rules_up_to(model, 25)
     assert firms.listed_month[0] == 10 and firms.listed_share[0] == pytest.approx(0.1)
+
+
+def test_severity_scales_a_listing_as_any_tightening():
+    """At half severity the FDP level 0.1 bites half as hard: 1 - 0.5 x 0.9 = 0.55; at zero
+    severity a listing takes nothing."""
+    for severity, expected in ((0.5, 0.55), (0.0, 1.0)):
+        model, firms = _listing_model(severity)
+        ec.apply_rules_up_to(model, 25)
+        assert firms.listed_share[0] == pytest.approx(expected)

@@ -84,11 +84,10 @@ def test_a_slider_value_out_of_range_names_the_key():
         build_config("baseline.yaml", severity=1.5)
 
 
-@pytest.mark.xfail(strict=True, reason='the output response to severity is now small (controls act on capacity growth; issue 11, open)')
 def test_severity_slider_changes_chip_supply_and_output():
-    """Severity 0: the rules leave ordinary firms' supply whole (only Entity-List firms, whose
-    share export_controls.listed_availability severity does not scale, still lose output);
-    as written, the 2022-2023 rules cut supply and output."""
+    """Severity 0: the rules leave every firm's supply whole (severity scales the Entity-List
+    shares too); as written, the 2022-2023 rules cut supply, and listed firms whose stock runs
+    out lose output."""
     free, bitten = (VizModel(severity=s, firms=FIRMS, seed=3) for s in (0.0, 1.0))
     for m in (free, bitten):
         while m.date < "2024-01":

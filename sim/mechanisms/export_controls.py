@@ -275,8 +275,10 @@ def apply_rules_up_to(model, month: int) -> None:
                 rows = np.flatnonzero(f.view("named") == named_ids.index(firm_id))
                 f.listed_month[rows] = np.where(f.listed_month[rows] < 0, ev.month,
                                                 f.listed_month[rows])
-                # a later rule on a listed firm (an FDP rule) can only tighten its share
-                share = default_share if ev.listed_availability is None else ev.listed_availability
+                # a listing is a tightening like any other: severity scales it; a later rule on
+                # a listed firm (an FDP rule) can only tighten its share
+                level = default_share if ev.listed_availability is None else ev.listed_availability
+                share = 1.0 - severity * (1.0 - level)
                 f.listed_share[rows] = np.minimum(f.listed_share[rows], share)
         model.event_log.append((ev.date, ev.name))
         model._next_event += 1
