@@ -49,8 +49,8 @@ REASONS = {
                            "data file), a cycle the model does not have",
     "named_firm_revenue_bn_yuan": "Huawei is one agent: its fall after 2020 follows the FDP "
                                   "rules' listed share (0.10, judgement range 0.05-0.3) and the "
-                                  "6-month stockpile, and its level moves about 4% across "
-                                  "seeds, twice the 2% band; the Honor sale of 2020-11 (a "
+                                  "6-month stockpile, and its level moves 1-5% across seeds, "
+                                  "as much as the 2% band; the Honor sale of 2020-11 (a "
                                   "divestment) is not modelled apart",
     "named_firm_revenue_bn_usd": "SMIC grows with its sub-sector (01_ic), while it grew 86% in "
                                  "USD 2020-22 by adding capacity at full utilisation in the "
