@@ -299,7 +299,7 @@ class ReferenceModel(mesa.Model):
         self.pool = spillover.knowledge_pool(mass.reshape(R, S), k_mean.reshape(R, S),
                                              self.w_region, self.h_sector).ravel().tolist()
         self.domestic_array = export_controls.domestic_share(
-            self.domestic_2020, np.full(self.n_tiers, self.learning))
+            self.domestic_2020, np.full(self.n_tiers, self.learning), len(self.dependence))
         self.domestic = self.domestic_array.tolist()
         # imported supply after re-routing through third countries; Entity-List firms get a share
         availability = export_controls.rerouted(

@@ -468,19 +468,16 @@ for s, sh in zip(sectors, s_sh):
     src = (s["src"] + f" VA share = {sec[s['id']]:.3f} / 7.91 trn (C). domestic_substitute = dependence-weighted mean of tier "
            f"substitutability (frontier_ai 0.03 Ascend/Cambricon volumes D; hbm 0 no domestic HBM in 2020 D; advanced_foundry 0.059 = "
            f"IC_self_sufficiency_China_HQ 2020 5.9% (B); equipment 0.07 domestic tool share D) = {ds:.3f}; the 15.9% China-located figure (B) "
-           f"includes foreign-owned fabs and mature nodes and is the ceiling. dep_* and agglomeration_pull are modelling judgements (D).")
+           f"includes foreign-owned fabs and mature nodes and is the ceiling. agglomeration_pull is a modelling judgement (D); the dependence (dep_*) and domestic-substitute figures of this text are now rows of chip_exposure.csv.")
     srows.append({
         "subsector_id": s["id"], "sector": s["id"][:2], "sector_name": S_NAME[s["id"][:2]], "name": s["name"],
         "va_share_2020_pct": f"{sh:.2f}", "va_to_revenue": f"{s['ratio']:.3f}",
         "va_per_worker_k_yuan": str(int(s["vapw"])), "rd_intensity_pct": f"{s['rd']:.1f}",
-        "dep_frontier_ai": f"{fa:.2f}", "dep_hbm": f"{hbm:.2f}", "dep_advanced_foundry": f"{af:.2f}",
-        "dep_equipment": f"{eq:.2f}", "domestic_substitute_2020": f"{ds:.3f}",
         "agglomeration_pull": f"{s['b']:.2f}", "source": src, "grade": s["grade"],
     })
 SCOLS = ["subsector_id", "sector", "sector_name", "name", "va_share_2020_pct", "va_to_revenue",
-         "va_per_worker_k_yuan", "rd_intensity_pct", "dep_frontier_ai", "dep_hbm",
-         "dep_advanced_foundry", "dep_equipment", "domestic_substitute_2020", "agglomeration_pull",
-         "source", "grade"]
+         "va_per_worker_k_yuan", "rd_intensity_pct", "agglomeration_pull", "source", "grade"]
+# dependence and domestic substitutes are in chip_exposure.csv (one row per sub-sector x tier)
 with open(os.path.join(OUT, "sectors.csv"), "w", newline="", encoding="utf-8") as f:
     w = csv.DictWriter(f, fieldnames=SCOLS, lineterminator="\n")
     w.writeheader(); w.writerows(srows)

@@ -10,9 +10,9 @@ def chk(c, m):
     if not c: err.append(m)
 RCOLS = "region_id,name,macro_region,kind,nmc_2022,lat,lon,province,specialisations,area_km2,core_va_share_2020_pct,firms_share_2020_pct,rd_intensity_pct,attractiveness,infrastructure_index,covers,source,grade".split(",")
 chk(list(reg[0].keys()) == RCOLS, "region columns/order")
-chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,dep_frontier_ai,dep_hbm,dep_advanced_foundry,dep_equipment,domestic_substitute_2020,agglomeration_pull,source,grade".split(","), "sector cols")
+chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,agglomeration_pull,source,grade".split(","), "sector cols")
 chk(list(gdp[0].keys()) == ["year", "gdp_bn_yuan", "kind", "source", "grade"], "gdp cols")
-chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,direction,source".split(","), "ec cols")
+chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,listed_availability,direction,source".split(","), "ec cols")
 chk(list(nf[0].keys()) == "firm_id,name,region_id,subsector_id,revenue_2020_bn_yuan,employment_2020,rd_intensity_pct,va_to_revenue,equity_2020_bn_yuan,source,grade".split(","), "nf cols")
 # shares
 for col in ["core_va_share_2020_pct", "firms_share_2020_pct"]:
@@ -40,7 +40,7 @@ chk({r["region_id"] for r in reg if r["kind"] == "hub"} == {"jjj_hub", "yrd_hub"
 coords = [(r["lat"], r["lon"]) for r in reg]; chk(len(coords) == len(set(coords)), "dup coords")
 for r in sec:
     chk(r["subsector_id"][:2] == r["sector"] and r["sector"] in {"01", "02", "03", "04"}, "sector code")
-    for c in ["dep_frontier_ai", "dep_hbm", "dep_advanced_foundry", "dep_equipment", "domestic_substitute_2020", "va_to_revenue"]:
+    for c in ["va_to_revenue"]:
         chk(0 <= float(r[c]) <= 1, f"{c} range")
 for r in nf:
     chk(r["region_id"] in rids, f"firm region {r['region_id']}"); chk(r["subsector_id"] in sids, f"firm sub {r['subsector_id']}")
@@ -49,7 +49,7 @@ dates = [r["date"] for r in ec]; chk(dates == sorted(dates), "dates ascending");
 import datetime
 for r in ec:
     datetime.date.fromisoformat(r["date"])
-    for c in ["avail_frontier_ai", "avail_hbm", "avail_advanced_foundry", "avail_equipment", "foreign_knowledge"]:
+    for c in ["avail_frontier_ai", "avail_hbm", "avail_advanced_foundry", "avail_equipment", "foreign_knowledge", "listed_availability"]:
         if r[c] != "": chk(0 <= float(r[c]) <= 1, f"{c} {r['date']}")
     if r["entity_list_add"]:
         for fid in r["entity_list_add"].split(";"): chk(fid in fids, f"EL id {fid}")

@@ -77,8 +77,13 @@ SECTORS = Table("sector table", (
     Column("subsector_id", "id", unique=True), Column("sector", "choice", choices=SECTOR_CODES),
     Column("name"), _pct("va_share_2020_pct"), Column("va_to_revenue", "float", 0, 1, above=True),
     _positive("va_per_worker_k_yuan"), _pct("rd_intensity_pct"),
-    *(_fraction(f"dep_{t}") for t in TIERS), _fraction("domestic_substitute_2020"),
     _fraction("agglomeration_pull"), SOURCE))
+EXPOSURE_QUANTITIES = ("dependence", "domestic_share_2020")
+CHIP_EXPOSURE = Table("chip-exposure table", (
+    Column("quantity", "choice", choices=EXPOSURE_QUANTITIES), Column("subsector_id", "id"),
+    Column("tier", "choice", choices=TIERS), _fraction("value"), _fraction("low"),
+    _fraction("high"), Column("grade"), SOURCE),
+    row_key=lambda row: (row["quantity"], row["subsector_id"], row["tier"]), key_column="tier")
 GDP_KINDS = ("actual_final", "actual_preliminary", "census_revised", "projected")
 GDP = Table("GDP table", (
     Column("year", "int", 1950, 2100), _positive("gdp_bn_yuan"),
@@ -89,6 +94,7 @@ EVENTS = Table("export-control event table", (
     Column("date", "date"), Column("event_id", "id", unique=True), Column("name"),
     *(_fraction(f"avail_{t}", blank_ok=True) for t in TIERS),
     Column("entity_list_add", "ids", blank_ok=True), _fraction("foreign_knowledge", blank_ok=True),
+    _fraction("listed_availability", blank_ok=True, optional=True),
     Column("direction", "choice", blank_ok=True, optional=True,
            choices=("tighten", "loosen", "set")), SOURCE))
 FIRMS = Table("named-firm table", (
@@ -297,6 +303,7 @@ class Event:
     entity_list_add: tuple[str, ...]
     source: str = ""
     direction: str = "set"           # tighten | loosen | set (see export_controls.apply_rule)
+    listed_availability: float | None = None  # share the firms it lists obtain (None: default)
 
 
 @dataclass
@@ -311,6 +318,7 @@ class Inputs:
     dist_km: np.ndarray
     designated: np.ndarray           # bool per region
     nbs_region: np.ndarray           # East | Central | West | Northeast per region, by province
+    chip_exposure: pd.DataFrame      # chip_exposure.csv, checked against the sector table
 
     @property
     def n_regions(self) -> int:
@@ -327,7 +335,16 @@ class Inputs:
 
     @property
     def dependence(self) -> np.ndarray:
-        return self.sectors[[f"dep_{t}" for t in TIERS]].to_numpy(float)
+        """(S, tiers): share of each sub-sector's output that needs each tier."""
+        rows = self.chip_exposure[self.chip_exposure["quantity"] == "dependence"]
+        table = rows.pivot(index="subsector_id", columns="tier", values="value")
+        return table.loc[list(self.sectors["subsector_id"]), list(TIERS)].to_numpy(float)
+
+    @property
+    def domestic_2020(self) -> np.ndarray:
+        """(tiers,): share of each tier's needs domestic substitutes covered in 2020."""
+        rows = self.chip_exposure[self.chip_exposure["quantity"] == "domestic_share_2020"]
+        return rows.set_index("tier").loc[list(TIERS), "value"].to_numpy(float)
 
 
 GDP_STREAM = 0x474450  # the GDP projection's draw has a stream of its own (seeded per replicate)
@@ -436,7 +453,8 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
                                 {t: num(row[f"avail_{t}"]) for t in TIERS
                                  if num(row[f"avail_{t}"]) is not None},
                                 num(row["foreign_knowledge"]), tuple(a.strip() for a in adds),
-                                str(row.get("source", "")), direction))
+                                str(row.get("source", "")), direction,
+                                num(row.get("listed_availability"))))
     for i, ev in enumerate(sc.get("export_controls.extra_events")):
         adds = tuple(ev.get("entity_list_add") or ())
         for f in adds:
@@ -451,6 +469,26 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
                             ev.get("direction", "set")))
     events.sort(key=lambda e: e.month)  # stable: same-month historical rules keep their order
     return events
+
+
+def chip_exposure(subsectors: list[str], path: Path | None = None) -> pd.DataFrame:
+    """chip_exposure.csv (or `path`) with every (sub-sector, tier) dependence and every tier's
+    domestic share given once, each inside its own range."""
+    df = _cached(str(path or builtin("chip_exposure.csv")), CHIP_EXPOSURE).copy()
+    for i, row in enumerate(df.itertuples(index=False)):
+        known = ["all"] if row.quantity == "domestic_share_2020" else subsectors
+        _check_refs(df, i, "subsector_id", [row.subsector_id], set(known), "sub-sector")
+        if not row.low <= row.value <= row.high:
+            raise ScenarioError(df.attrs["path"], df.attrs["lines"][i], "value",
+                                f"{row.value:g} outside its range "
+                                f"[{row.low:g}, {row.high:g}]")
+    need = {("dependence", s, t) for s in subsectors for t in TIERS} | \
+        {("domestic_share_2020", "all", t) for t in TIERS}
+    missing = sorted(need - set(zip(df["quantity"], df["subsector_id"], df["tier"])))
+    if missing:
+        raise ScenarioError(df.attrs["path"], None, None, "missing rows: " + ", ".join(
+            " ".join(m) for m in missing[:3]) + (" ..." if len(missing) > 3 else ""))
+    return df
 
 
 def load_inputs(sc: Scenario) -> Inputs:
@@ -482,7 +520,7 @@ def load_inputs(sc: Scenario) -> Inputs:
     events = _events(sc, set(firms["firm_id"]))
     dist = haversine_km(regions["lat"].to_numpy(float), regions["lon"].to_numpy(float))
     return Inputs(regions, sectors, firms, gdp, kind, monthly_gdp(gdp), events, dist, designated,
-                  _nbs_regions(regions))
+                  _nbs_regions(regions), chip_exposure(list(sectors["subsector_id"])))
 
 
 def _nbs_regions(regions: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,12 @@ has one function here that maps simulated annual aggregates onto it:
   ic_industry_sales_bn_yuan                                   CSIA (industry association)
   census_legal_entities, census_employment, census_revenue_bn_yuan   economic census, by the
       census's four categories (the NBS sectors 01-04) and in total
+  ic_imports_units, ic_imports_value_bn_usd                   GACC customs: the 2020 level
+      times the model's imported chip use relative to 2020 (chip_import_index, annual sums)
+  ic_production_units                                         NBS/MIIT: the 2020 level times
+      01_ic value added relative to 2020 (the model has volumes, not units or chip prices)
+  named_firm_revenue_bn_yuan, named_firm_revenue_bn_usd       the firm's annual report: the
+      year's revenue at its own VA ratio (category = firm id), in the currency it reports in
 
 Which years of the GDP table are on which basis (sim/data/gdp.csv): 2020-2022 are pre-census;
 2023 has a preliminary (pre-census) and a `census_revised` row, and the model uses the latter
@@ -27,7 +33,7 @@ two only where an observation exists: no official core share exists for 2021 or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Mapping
@@ -47,6 +53,14 @@ OBSERVED = Table("observed-series table", (
     Column("value", "float"), Column("unit"), Column("uncertainty", "float", 0, above=True),
     Column("uncertainty_basis"), Column("grade"), Column("published"), Column("source")),
     row_key=lambda row: (row["series"], int(row["year"]), row["category"]), key_column="series")
+
+BASES_FILE = DATA_DIR / "measurement_bases.csv"
+BASES = Table("measurement-base table", (
+    Column("series", "id"), Column("year", "int", 1950, 2100),
+    Column("value", "float", 0, above=True), Column("unit"), Column("grade"), Column("source")),
+    row_key=lambda row: (row["series"], int(row["year"])), key_column="series")
+# Series published in units the model does not have are indices on this year's published level
+BASE_YEAR = 2020
 
 # Share of each sub-sector's revenue that a revenue statistic counts, from the 2020 figures the
 # sub-sectors were built from (sim/data/SOURCES.md, sectors.csv; bn yuan). 03_software_it is
@@ -107,6 +121,13 @@ class Params:
     basis: Basis
     va_to_revenue: Mapping[str, float]
     sector_of: Mapping[str, str]
+    # (series, year) -> value of sim/data/measurement_bases.csv: base-year levels, exchange rates
+    bases: Mapping[tuple[str, int], float] = field(default_factory=lambda: shipped_bases())
+
+    def base(self, series: str, year: int) -> float:
+        if (series, year) not in self.bases:
+            raise ValueError(f"{series} needs its {year} value in {BASES_FILE.name}")
+        return self.bases[(series, year)]
 
     def factor(self, years: pd.Series) -> np.ndarray:
         """The census basis factor in census-basis years, 1 before."""
@@ -136,11 +157,15 @@ class Simulated:
     annual      keys, year, core_va_bn_yuan, gdp_bn_yuan      (annual.csv; other columns ignored)
     subsectors  keys, year, subsector, core_va_bn_yuan        (annual sum of each sub-sector's VA)
     year_end    keys, year, sector, firms, employment         (December stock by NBS sector)
+    chips       keys, year, chip_import_index                 (annual sum of the monthly index)
+    named       keys, year, firm, revenue_bn_yuan             (annual sum, own VA ratio)
     """
 
     annual: pd.DataFrame
     subsectors: pd.DataFrame | None = None
     year_end: pd.DataFrame | None = None
+    chips: pd.DataFrame | None = None
+    named: pd.DataFrame | None = None
 
 
 def _keys(df: pd.DataFrame) -> list[str]:
@@ -284,6 +309,67 @@ def census_revenue_bn_yuan(sim: Simulated, p: Params) -> pd.DataFrame:
     return _by_category(rev, "revenue", series)
 
 
+# --------------------------------------------------------------------------- chips and named firms
+
+def _relative_to_base(frame: pd.DataFrame, column: str, series: str, p: Params) -> pd.DataFrame:
+    """The published BASE_YEAR level times the simulated column relative to its BASE_YEAR value
+    (of the same replicate)."""
+    keys = _keys(frame)
+    base = frame[frame["year"].astype(int) == BASE_YEAR]
+    if base.empty:
+        raise ValueError(f"{series} is measured from {BASE_YEAR}: the run must cover {BASE_YEAR}")
+    if keys:
+        b = frame[keys].merge(base[keys + [column]].rename(columns={column: "_base"}), on=keys,
+                              how="left")["_base"].to_numpy(float)
+    else:
+        b = np.full(len(frame), float(base[column].iloc[0]))
+    return _long(frame, p.base(series, BASE_YEAR) * frame[column].to_numpy(float) / b, series)
+
+
+def ic_imports_units(sim: Simulated, p: Params) -> pd.DataFrame:
+    """IC imports (customs, billion units): the 2020 count times imported chip use relative to
+    2020. Imported chip use is output-weighted and falls as availability and the domestic
+    share move; the model has no chip prices, so units and value share one index."""
+    series = "ic_imports_units"
+    return _relative_to_base(_need(sim.chips, "chips", series), "chip_import_index", series, p)
+
+
+def ic_imports_value_bn_usd(sim: Simulated, p: Params) -> pd.DataFrame:
+    """IC imports (customs, bn USD): the 2020 value times the same index as the units."""
+    series = "ic_imports_value_bn_usd"
+    return _relative_to_base(_need(sim.chips, "chips", series), "chip_import_index", series, p)
+
+
+def ic_production_units(sim: Simulated, p: Params) -> pd.DataFrame:
+    """IC production (NBS, billion units): the 2020 count times 01_ic value added relative to
+    2020, output volume standing for units."""
+    series = "ic_production_units"
+    sub = _need(sim.subsectors, "subsectors", series)
+    ic = sub[sub["subsector"] == "01_ic"]
+    if ic.empty:
+        raise ValueError(f"{series} needs the value added of 01_ic")
+    return _relative_to_base(ic, "core_va_bn_yuan", series, p)
+
+
+def named_firm_revenue_bn_yuan(sim: Simulated, p: Params) -> pd.DataFrame:
+    """A named firm's revenue of the year as its annual report gives it (Huawei reports in
+    yuan): the sum of its monthly value added over its own VA ratio; category = firm id."""
+    named = _need(sim.named, "named", "named_firm_revenue_bn_yuan")
+    return _long(named, named["revenue_bn_yuan"], "named_firm_revenue_bn_yuan",
+                 named["firm"].to_numpy())
+
+
+def named_firm_revenue_bn_usd(sim: Simulated, p: Params) -> pd.DataFrame:
+    """Revenue of a firm that reports in US dollars (SMIC): the yuan revenue at the year's
+    average exchange rate (cny_per_usd of measurement_bases.csv); years without a rate there
+    are left out, as no dollar figure can be formed for them."""
+    named = _need(sim.named, "named", "named_firm_revenue_bn_usd")
+    named = named[[("cny_per_usd", int(y)) in p.bases for y in named["year"]]]
+    rate = np.array([p.base("cny_per_usd", int(y)) for y in named["year"]], float)
+    return _long(named, named["revenue_bn_yuan"].to_numpy(float) / rate,
+                 "named_firm_revenue_bn_usd", named["firm"].to_numpy())
+
+
 def year_end_from_firms(firms: pd.DataFrame, p: Params) -> pd.DataFrame:
     """`Simulated.year_end` from firms.csv (year-end snapshots of the firm agents)."""
     f = firms.assign(sector=firms["sector"].map(p.sector_of),
@@ -304,6 +390,17 @@ def _observed(path: str) -> pd.DataFrame:
         if str(row.grade).startswith("D"):
             raise ScenarioError(path, i, "grade", "unverified (D) rows are kept out")
     return df.astype({"year": int, "value": float, "uncertainty": float, "category": str})
+
+
+@lru_cache(maxsize=4)
+def _bases(path: str) -> dict[tuple[str, int], float]:
+    df = read_table(Path(path), BASES, "", None)
+    return {(str(r.series), int(r.year)): float(r.value) for r in df.itertuples(index=False)}
+
+
+def shipped_bases(path: Path = BASES_FILE) -> dict[tuple[str, int], float]:
+    """Base-year levels and exchange rates the measurement step uses (a fresh copy)."""
+    return dict(_bases(str(path)))
 
 
 def observed_table(path: Path = OBSERVED_FILE) -> pd.DataFrame:
@@ -335,6 +432,13 @@ SERIES: tuple[PublishedSeries, ...] = (
     PublishedSeries("census_legal_entities", "firms", "NBS census", census_legal_entities),
     PublishedSeries("census_employment", "persons", "NBS census", census_employment),
     PublishedSeries("census_revenue_bn_yuan", "bn yuan", "NBS census", census_revenue_bn_yuan),
+    PublishedSeries("ic_imports_units", "bn units", "GACC", ic_imports_units),
+    PublishedSeries("ic_imports_value_bn_usd", "bn USD", "GACC", ic_imports_value_bn_usd),
+    PublishedSeries("ic_production_units", "bn units", "NBS", ic_production_units),
+    PublishedSeries("named_firm_revenue_bn_yuan", "bn yuan", "annual report",
+                    named_firm_revenue_bn_yuan),
+    PublishedSeries("named_firm_revenue_bn_usd", "bn USD", "annual report",
+                    named_firm_revenue_bn_usd),
 )
 BY_NAME: dict[str, PublishedSeries] = {s.name: s for s in SERIES}
 

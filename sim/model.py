@@ -92,8 +92,10 @@ class ClusterModel(mesa.Model):
         # Fixed structures
         sectors = self.inputs.sectors
         self.dependence = self.inputs.dependence                       # (S, tiers)
-        self.domestic_2020 = sectors["domestic_substitute_2020"].to_numpy(float)
+        self.domestic_2020 = self.inputs.domestic_2020                 # (tiers,)
         self.va_ratio = sectors["va_to_revenue"].to_numpy(float)
+        self.revenue_ratios = production.RevenueRatios(
+            self.va_ratio, self.inputs.named_firms["va_to_revenue"].to_numpy(float))
         self.sector_rd = sectors["rd_intensity_pct"].to_numpy(float)
         self.subsector_sector = self.inputs.subsector_sector
         self.pull = sectors["agglomeration_pull"].to_numpy(float) * p.entry_exit.pull_scale
@@ -163,7 +165,8 @@ class ClusterModel(mesa.Model):
         """R&D / revenue of the firms at `rows` (default: alive) after the policy responses."""
         rows = self.firms.rows if rows is None else rows
         out, chip = np.empty(len(rows)), np.empty(len(rows))
-        production.rd_rows(rows, self.firms.columns, self.month, self.rd, self.va_ratio, out, chip)
+        production.rd_rows(rows, self.firms.columns, self.month, self.rd, self.revenue_ratios,
+                           out, chip)
         return out
 
     # ------------------------------------------------------------------ read-outs

@@ -237,7 +237,10 @@ PARAMETERS: list[Param] = [
     P("export_controls.severity", 1.0, "-", "Scales every tightening: availability after a rule is "
       "1 - severity x (1 - rule level). 0 = no bite, 1 = as written.", "Design", min=0, max=1),
     P("export_controls.listed_availability", 0.2, "fraction", "Share of the ordinary availability an "
-      "Entity-List firm still obtains (licences, third parties).", "Assumption", min=0, max=1),
+      "Entity-List firm still obtains (licences, third parties) when its listing rule gives no "
+      "listed_availability of its own (export_controls.csv gives one per historical listing); "
+      "severity scales a listing like any tightening.",
+      "Assumption", min=0, max=1),
     P("export_controls.inventory_months", 6.0, "months", "Initial chip stockpile, in months of "
       "critical use.", "Inoue & Todo 2019; reports of stockpiling ahead of 2019-2020 rules",
       min=0, max=60),

@@ -269,12 +269,14 @@ def test_output_capped_by_scarcest_tier():
 def test_domestic_substitution_learns_with_cumulative_rd():
     idx = export_controls.learning_index(np.array([1.0, 2.0, 4.0]), 1.0, 0.3)
     assert idx[0] == 1 and idx[1] == pytest.approx(2 ** -0.3) and idx[2] < idx[1]
-    dom = export_controls.domestic_share(np.array([0.2]), idx)
+    dom = export_controls.domestic_share(np.array([0.2, 0.2, 0.2]), idx, 2)
+    assert dom.shape == (2, 3) and np.array_equal(dom[0], dom[1])
     assert dom[0, 0] == pytest.approx(0.2) and dom[0, 2] > dom[0, 1] > 0.2
+    assert dom[0, 1] == pytest.approx(1 - 0.8 * 2 ** -0.3)  # the unmet share times the index
 
 
 def test_listed_firms_get_the_listed_share():
-    a = export_controls.firm_availability(np.array([0.5, 1, 1, 1]), np.array([False, True]), 0.2)
+    a = export_controls.firm_availability(np.array([0.5, 1, 1, 1]), np.array([1.0, 0.2]))
     assert a[0, 0] == 0.5 and a[1, 0] == pytest.approx(0.1) and a[1, 1] == pytest.approx(0.2)
 
 

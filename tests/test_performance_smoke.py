@@ -134,7 +134,8 @@ def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng)
     capped = cap < 1
     assert np.sum(loss[:k]) == np.sum((w * va)[capped] * (1 / cap[capped] - 1))
     c = production.profit_rows(rows, f.columns, month, production.RDTerms(1.1, 1.17, 1 - 0.25),
-                               va_ratio, wage, rd_now, rd_share, chip)
+                               production.RevenueRatios(va_ratio, np.ones(1)), wage, rd_now,
+                               rd_share, chip)
     assert np.array_equal(f.net_worth[rows], net_worth)
     assert np.array_equal(rd_now, rd) and np.array_equal(rd_share, rd / va_ratio[sub])
     chip_makers = f.sector[rows] == 0

@@ -130,6 +130,10 @@ def test_loosening_lifts_the_supply_after_2024_only(shares):
             > import_gap(shares, "no_export_controls", 2025)).all()
 
 
+@pytest.mark.xfail(strict=True, reason="with named firms paying R&D on their own revenue the push "
+                   "measures +0.026 pp (paired se 0.035, 8 seeds, 5,000 agents); the former "
+                   "+0.12 pp came partly from Huawei's R&D overstated by 56% at its sub-sector's "
+                   "VA ratio (wp-chips); the size needs re-deriving (issue 11, open)")
 def test_policy_push_raises_the_share():
     """The push is small against replicate noise at 2,000 agents (about +0.1 pp a year by 2025,
     measured), so this test runs 5,000 agents."""

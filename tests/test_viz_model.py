@@ -87,9 +87,9 @@ def test_a_slider_value_out_of_range_names_the_key():
 
 
 def test_severity_slider_changes_chip_supply_and_capacity_growth():
-    """Severity 0: the rules leave ordinary firms' supply whole, so none pays a growth penalty
-    and chip makers get no substitution demand (Entity-List firms, whose share
-    export_controls.listed_availability severity does not scale, still lose output). As
+    """Severity 0: the rules leave every firm's supply whole (severity scales the Entity-List
+    shares too), so none pays a growth penalty, no listed firm loses output and chip makers get
+    no substitution demand. As
     written, the 2022-2023 rules cut supply; once the six-month stockpile is drawn down (by
     mid-2024 here) an ordinary firm's capacity growth is slowed by growth_penalty x its
     shortfall max_t dep_st (1 - dom_st)(1 - a_t), a_t after re-routing, and 01_ic grows faster by
@@ -130,7 +130,8 @@ def test_severity_slider_changes_chip_supply_and_capacity_growth():
     assert median[cloud] > 2 * median[platforms] > 2 * median[software] > 0
     assert median[ids.index("01_ic")] < 0  # substitution demand
     assert median[cloud] > 0.1 * bitten.p.export_controls.growth_penalty
-    assert np.sum(free.history.region_lost[-1]) > 0  # the listed firms' cut does not scale
+    # severity scales the Entity-List shares: no listed firm's output is cut at 0
+    assert np.sum(free.history.region_lost[-1]) == 0 < np.sum(bitten.history.region_lost[-1])
 
 
 def test_history_adds_up_to_the_national_figures():

@@ -42,7 +42,10 @@ class MomentRecorder:
         self.sub_va: list[np.ndarray] = []
         self.reg_va: list[np.ndarray] = []
         self.self_suff: list[float] = []
+        self.chip_imports: list[float] = []
+        self.named: list[tuple[int, np.ndarray, np.ndarray]] = []  # month, firm index, revenue
         self.snapshots: dict[int, dict[str, np.ndarray]] = {}
+        self.named_ratio = model.inputs.named_firms["va_to_revenue"].to_numpy(float)
 
     def __call__(self, model) -> None:
         f, rows = model.firms, self.producers
@@ -52,6 +55,10 @@ class MomentRecorder:
         self.sub_va.append(np.bincount(f.subsector[rows], wva, model.n_subsectors))
         self.reg_va.append(np.bincount(f.region[rows], wva, model.n_regions))
         self.self_suff.append(model.chip_self_sufficiency_pct)
+        self.chip_imports.append(model.chip_import_index)
+        named = rows[f.named[rows] >= 0]
+        self.named.append((model.month, f.named[named].copy(),
+                           f.value_added[named] / self.named_ratio[f.named[named]]))
         if model.month % 12 == 11:  # year-end state of the firms alive now
             rows = self.producers
             self.snapshots[model.month // 12] = {
@@ -183,7 +190,15 @@ def _simulated(rec: MomentRecorder) -> measurement.Simulated:
         year_end = (year_end.assign(sector=year_end["subsector"].map(sector_of))
                     .groupby(["year", "sector"], sort=True)[["firms", "employment"]].sum()
                     .reset_index())
-    return measurement.Simulated(annual, subs, year_end if len(year_end) else None)
+    imports = np.array(rec.chip_imports)
+    chips = pd.DataFrame({"year": years, "chip_import_index":
+                          [imports[rec._year_mask(y)].sum() for y in years]})
+    firm_ids = m.inputs.named_firms["firm_id"].to_numpy()
+    named = pd.DataFrame([{"year": mo // 12, "firm": firm_ids[i], "revenue_bn_yuan": r}
+                          for mo, idx, rev in rec.named if mo // 12 in years
+                          for i, r in zip(idx, rev)], columns=["year", "firm", "revenue_bn_yuan"])
+    named = named.groupby(["year", "firm"], sort=True)["revenue_bn_yuan"].sum().reset_index()
+    return measurement.Simulated(annual, subs, year_end if len(year_end) else None, chips, named)
 
 
 def parse_observed(name: str) -> tuple[str, int, str] | None:

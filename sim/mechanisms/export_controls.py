@@ -1,7 +1,14 @@
 """Export controls on chips and chip-making equipment, by tier.
 
 Tiers: frontier AI chips, HBM, advanced-node foundry, chip-making equipment. A rule sets the
-availability a_t of imported supply for ordinary firms; Entity-List firms get a fraction of it.
+availability a_t of imported supply for ordinary firms; an Entity-List firm gets the share of it
+that its own listing allows (`listed_share`: the rule's listed_availability in
+export_controls.csv, or the parameter export_controls.listed_availability), and a later rule may
+lower that share (the 2020 foreign-direct-product rules on Huawei). Listings differ because what
+they cover differs: the 2019 listings cover US-origin items, which Huawei, Hikvision and Dahua
+replaced or stockpiled (their 2020 revenue rose), while the FDP rules cut Huawei off every chip
+made with US tools (its revenue fell 28.6% in 2021), and SMIC's 2020 listing denies only tools
+uniquely needed at 10 nm and below (its revenue rose 39% in 2021).
 Each sub-sector needs tier t for a share dep_st of its output (partially-Leontief critical
 inputs, Pichler et al. 2022): the firm's supply of t is dom + (1 - dom) * a, dom the share
 domestic substitutes cover, and `a` already includes what re-routing through third countries
@@ -9,11 +16,12 @@ recovers: a + reroute * (1 - a). A shortfall is first met from the firm's stockp
 Todo 2019; Acclimate). What remains, s_i = max_t dep_st * (1 - usable_it), slows the firm's
 capacity growth (Selection subtracts growth_penalty = penalty * s_i from its monthly log
 growth) rather than cutting current output: chips are inputs to new capacity (servers, fabs,
-base stations) more than to this month's output. Current output is cut, c_i = 1 - s_i, only
-for an Entity-List firm whose stockpile of a short tier is exhausted (no substitute at all:
-Huawei's revenue fell 28.6% in 2021 after the 2020 FDP rules). The share of chip needs that
-imports no longer supply shifts demand to domestic chip makers: 01_ic grows faster by
-substitution * gap (a negative penalty).
+base stations) more than to this month's output. Current output is cut, c_i = 1 - s_i over the
+chip tiers, only for an Entity-List firm whose stockpile of a short chip tier is exhausted (no
+substitute at all: Huawei 2021). Equipment is capital (tiers.csv `current_input` 0): its
+shortfall slows capacity growth and never cuts current output, since installed tools keep
+running. The share of chip needs that imports no longer supply shifts demand to domestic chip
+makers: 01_ic grows faster by substitution * gap (a negative penalty).
 Domestic substitutes learn with cumulative chip R&D (a learning curve, Wright's law):
 the unmet share (1 - dom) falls as (C / C_0)^-elasticity.
 """
@@ -27,7 +35,7 @@ import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Column, Mechanism, Reporter
-from sim.registry import TIERS
+from sim.registry import TIER_CURRENT_INPUT, TIERS
 
 
 @dataclass
@@ -57,15 +65,22 @@ def soften(level, cooperation):
     return level + cooperation * (1.0 - level)
 
 
-def firm_availability(availability, listed, listed_share):
-    """(n, tiers): ordinary availability, times `listed_share` for Entity-List firms."""
-    scale = np.where(listed, listed_share, 1.0)
-    return scale[:, None] * availability[None, :]
+def firm_availability(availability, share):
+    """(n, tiers): ordinary availability times each firm's share (1 unless listed)."""
+    return np.asarray(share, float)[:, None] * availability[None, :]
 
 
-def domestic_share(dom_2020, learning):
-    """(S, tiers) domestic share of critical needs: the 2020 unmet share times the learning index."""
-    return 1.0 - (1.0 - np.asarray(dom_2020, float))[:, None] * learning[None, :]
+@njit(cache=True, inline="always")
+def tier_supply(domestic, availability):
+    """Share of a tier's needs supplied: domestic substitutes, then imports for the rest."""
+    return domestic + (1.0 - domestic) * availability
+
+
+def domestic_share(dom_2020, learning, n_subsectors):
+    """(S, tiers) domestic share of critical needs: each tier's 2020 unmet share
+    (chip_exposure.csv) times the learning index, the same in every sub-sector."""
+    unmet = (1.0 - np.asarray(dom_2020, float)) * np.asarray(learning, float)
+    return np.tile(1.0 - unmet, (n_subsectors, 1))
 
 
 def learning_index(cumulative_rd, cumulative_rd_2020, elasticity):
@@ -91,8 +106,9 @@ def tier_cap(dependence, usable):
     return 1.0 - dependence * (1.0 - usable)
 
 
-# Supply, shortfall, dependence and restock rate by (Entity-List status, sub-sector) x tier
-SupplyTables = namedtuple("SupplyTables", "supply shortfall dependence restock")
+# What _supply_rows needs besides the firm table: domestic share and dependence (S, tiers),
+# ordinary availability after re-routing (tiers,), which tiers are current inputs (tiers,)
+SupplyTables = namedtuple("SupplyTables", "domestic dependence availability current restock_rate")
 
 
 def rerouted(availability, reroute_share):
@@ -116,53 +132,51 @@ def import_volume(dependence, domestic, availability, output):
 
 def supply_by_group(dependence, domestic, availability, terms, target, rows, firms, month,
                     bonus=None):
-    """Chip supply, stockpile and output cap for the firms at `rows` of the firm table
-    (`firms`: FirmTable.columns), in place.
+    """Chip supply, stockpile, output cap and growth penalty for the firms at `rows` of the
+    firm table (`firms`: FirmTable.columns), in place.
 
-    Supply, shortfall and the restock switch depend only on a firm's sub-sector and Entity-List
-    status, so they are computed once per (status, sub-sector) as (2S, tiers) tables; only the
-    stockpile is the firm's own (stock_draw, tier_cap).
-
-    dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms; terms: the
-    export_controls parameter record (listed_availability, restock_rate); target: the
-    stockpile target, months of critical use; bonus: (S,) monthly log growth added by
-    substitution demand (None: none)."""
+    dependence, domestic: (S, tiers); availability: (tiers,) for ordinary firms before
+    re-routing; terms: the export_controls parameter record (reroute_share, restock_rate,
+    growth_penalty); target: the stockpile target, months of critical use; bonus: (S,)
+    monthly log growth added by substitution demand (None: none)."""
     bonus = np.zeros(len(dependence)) if bonus is None else np.asarray(bonus, float)
-    listed_share, restock_rate = terms.listed_availability, terms.restock_rate
-    n_sub = len(dependence)
-    availability = rerouted(availability, terms.reroute_share)
-    avail = firm_availability(availability, np.repeat([False, True], n_sub), listed_share)
-    dep = np.vstack([dependence, dependence])
-    dom = np.vstack([domestic, domestic])
-    supply = dom + (1.0 - dom) * avail
-    shortfall = np.where(dep > 0, 1.0 - supply, 0.0)
-    # restock only what imports beyond current use allow: nothing while a tier is short
-    restock = np.where(shortfall <= 1e-12, restock_rate, 0.0)
-    _supply_rows(rows, firms, month, n_sub, SupplyTables(supply, shortfall, dep, restock),
-                 float(target), float(terms.growth_penalty), bonus)
+    tables = SupplyTables(np.asarray(domestic, float), np.asarray(dependence, float),
+                          rerouted(np.asarray(availability, float), terms.reroute_share),
+                          np.asarray(TIER_CURRENT_INPUT, np.bool_), float(terms.restock_rate))
+    _supply_rows(rows, firms, month, tables, float(target), float(terms.growth_penalty), bonus)
 
 
 @njit(cache=True)
-def _supply_rows(rows, firms, month, n_sub, tables, target, penalty, bonus):
+def _supply_rows(rows, firms, month, tables, target, penalty, bonus):
     inventory = firms.inventory  # (capacity, tiers), stored tier-major
+    n_tiers = tables.dependence.shape[1]
     for i in range(len(rows)):
         r = rows[i]
         s = firms.subsector[r]
         listed = 0 <= firms.listed_month[r] <= month
-        g = s + n_sub if listed else s
-        cap = 1.0
+        share = firms.listed_share[r] if listed else 1.0
+        chip_cap, capital_cap = 1.0, 1.0
         exhausted = False
-        for t in range(tables.dependence.shape[1]):
-            usable, stock = stock_draw(inventory[r, t], tables.shortfall[g, t],
-                                       tables.supply[g, t], target, tables.restock[g, t])
+        for t in range(n_tiers):
+            dep = tables.dependence[s, t]
+            supply = tier_supply(tables.domestic[s, t], tables.availability[t] * share)
+            shortfall = 1.0 - supply if dep > 0 else 0.0
+            # restock only what imports beyond current use allow: nothing while a tier is short
+            restock = tables.restock_rate if shortfall <= 1e-12 else 0.0
+            usable, stock = stock_draw(inventory[r, t], shortfall, supply, target, restock)
             inventory[r, t] = stock
-            c = tier_cap(tables.dependence[g, t], usable)
-            if c < 1.0 and stock <= 0.0:
-                exhausted = True
-            cap = min(cap, c)
+            c = tier_cap(dep, usable)
+            if tables.current[t]:
+                if c < 1.0 and stock <= 0.0:
+                    exhausted = True
+                chip_cap = min(chip_cap, c)
+            else:
+                capital_cap = min(capital_cap, c)
         cut = listed and exhausted
-        firms.output_cap[r] = cap if cut else 1.0
-        firms.growth_penalty[r] = (0.0 if cut else penalty * (1.0 - cap)) - bonus[s]
+        firms.output_cap[r] = chip_cap if cut else 1.0
+        # what the cut already takes from output does not also slow growth
+        growth_cap = capital_cap if cut else min(chip_cap, capital_cap)
+        firms.growth_penalty[r] = penalty * (1.0 - growth_cap) - bonus[s]
 
 
 def self_sufficiency(dependence, domestic, output):
@@ -186,6 +200,8 @@ class ExportControls(Mechanism):
                meaning="chip stockpile, months of critical use per tier"),
         Column("growth_penalty", np.float64,
                meaning="monthly log growth lost to chip shortfall (negative: substitution gain)"),
+        Column("listed_share", np.float64, initial=1.0,
+               meaning="share of the ordinary chip availability an Entity-List firm obtains"),
     )
     reporters = (
         Reporter("chip_self_sufficiency_pct", "%", "Chip self-sufficiency",
@@ -196,10 +212,12 @@ class ExportControls(Mechanism):
                  lambda m: m.chip_import_gap_pct,
                  meaning="share of critical chip needs (2020 VA weights) imports no longer "
                          "supply after re-routing (%)"),
-        Reporter("chip_import_index", "2020-01 = 1", "Imported chip use",
+        Reporter("chip_import_index", "first month = 1", "Imported chip use",
                  lambda m: m.chip_import_index,
-                 meaning="imported chip use (output-weighted) relative to the first month; "
-                         "mapped onto IC import units by its 2021 mean"),
+                 meaning="imported use of the chip tiers (not equipment, which customs counts "
+                         "apart from ICs) at last month's sub-sector output, relative to the "
+                         "first month; measured as IC imports from the 2020 level "
+                         "(sim/measurement.py)"),
     )
 
     def setup(self, model) -> None:
@@ -219,7 +237,8 @@ class ExportControls(Mechanism):
 
     def step(self, model, month) -> None:
         apply_rules_up_to(model, month.index)
-        model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning))
+        model.domestic = domestic_share(model.domestic_2020, np.full(len(TIERS), model.learning),
+                                        len(model.dependence))
         terms = model.p.export_controls
         avail = soften(model.controls.availability, model.p.policy.international_cooperation)
         gap = import_gap(model.dependence, model.domestic, rerouted(avail, terms.reroute_share),
@@ -228,8 +247,11 @@ class ExportControls(Mechanism):
         bonus[model.ic_subsector] = terms.substitution_rate * gap
         supply_by_group(model.dependence, model.domestic, avail, terms, model.target_inventory,
                         month.rows, model.firms.columns, month.index, bonus)
-        volume = import_volume(model.dependence, model.domestic,
-                               rerouted(avail, terms.reroute_share), model.chip_weights)
+        # last month's value added: this month's is produced after the controls
+        output = np.bincount(month.subsector, month.w_va, len(model.dependence))
+        chips = model.dependence * np.asarray(TIER_CURRENT_INPUT, float)[None, :]
+        volume = import_volume(chips, model.domestic, rerouted(avail, terms.reroute_share),
+                               output)
         if model._chip_import_base is None:
             model._chip_import_base = volume
         model.chip_import_gap_pct = 100.0 * gap
@@ -238,8 +260,10 @@ class ExportControls(Mechanism):
 
 def apply_rules_up_to(model, month: int) -> None:
     """Every rule dated up to `month` not applied yet: availability and openness change, and
-    named firms added to the Entity List get their listed_month."""
+    named firms added to the Entity List get their listed_month and listed_share; a later rule
+    naming a listed firm lowers its share without moving its listing date."""
     severity = model.p.export_controls.severity
+    default_share = model.p.export_controls.listed_availability
     named_ids = list(model.inputs.named_firms["firm_id"])
     while model._next_event < len(model.events) and model.events[model._next_event].month <= month:
         ev = model.events[model._next_event]
@@ -248,9 +272,14 @@ def apply_rules_up_to(model, month: int) -> None:
         for firm_id in ev.entity_list_add:
             if firm_id in named_ids:
                 f = model.firms
-                rows = np.flatnonzero((f.view("named") == named_ids.index(firm_id))
-                                      & (f.view("listed_month") < 0))
-                f.listed_month[rows] = ev.month
+                rows = np.flatnonzero(f.view("named") == named_ids.index(firm_id))
+                f.listed_month[rows] = np.where(f.listed_month[rows] < 0, ev.month,
+                                                f.listed_month[rows])
+                # a listing is a tightening like any other: severity scales it; a later rule on
+                # a listed firm (an FDP rule) can only tighten its share
+                level = default_share if ev.listed_availability is None else ev.listed_availability
+                share = 1.0 - severity * (1.0 - level)
+                f.listed_share[rows] = np.minimum(f.listed_share[rows], share)
         model.event_log.append((ev.date, ev.name))
         model._next_event += 1
 

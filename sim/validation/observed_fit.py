@@ -37,6 +37,26 @@ REASONS = {
     "eim_revenue_bn_yuan": "MIIT above-scale revenue vs the model's 01 sub-sectors at fixed "
                            "VA/revenue ratios; MIIT's 2023 level does not follow from its 2022 "
                            "level and growth rate (SOURCES.md)",
+    "ic_imports_units": "imports follow chip availability and the output of chip-using "
+                        "sub-sectors; the 2021 surge (+17%: double ordering in the global "
+                        "shortage, stockpiling ahead of controls) and the 2022 fall (-15%: the "
+                        "consumer-electronics slump and destocking) are an inventory cycle the "
+                        "model does not have; the 2023 fall it has",
+    "ic_imports_value_bn_usd": "as the units, and the model has no chip prices: value per unit "
+                               "rose from 0.64 USD (2020) to 0.77 (2022) and 0.73 (2023)",
+    "ic_production_units": "01_ic output grows smoothly at its demand trend plus substitution "
+                           "demand; MIIT's 2022 figure is 11.6% below a 2021 peak (not in the "
+                           "data file), a cycle the model does not have",
+    "named_firm_revenue_bn_yuan": "Huawei is one agent: its fall after 2020 follows the FDP "
+                                  "rules' listed share (0.10, judgement range 0.05-0.3) and the "
+                                  "6-month stockpile, and its level moves 1-5% across seeds, "
+                                  "as much as the 2% band; the Honor sale of 2020-11 (a "
+                                  "divestment) is not modelled apart",
+    "named_firm_revenue_bn_usd": "SMIC grows with its sub-sector (01_ic), while it grew 86% in "
+                                 "USD 2020-22 by adding capacity at full utilisation in the "
+                                 "shortage with its 2020 STAR-market capital: the model has no "
+                                 "firm-specific demand or investment, nor the 2023 downturn "
+                                 "(-13%, utilisation 75%)",
 }
 
 
