@@ -95,7 +95,6 @@ def test_agglomeration_premium_lands_near_the_set_elasticity(results):
     assert le["local_elasticity"].iloc[-1] < le["local_elasticity"].iloc[0] <= eps
 
 
-@pytest.mark.xfail(strict=True, reason='with platform reach 0.70 the near/far pool changes no longer separate at this size (issue 11, open)')
 def test_spillovers_decay_with_distance_at_about_the_set_length(results):
     # without platform links the estimator recovers the set decay length ...
     config = load_scenario(BASE, ["platform.reach=0"])
