@@ -50,9 +50,9 @@ OBSERVED = Table("observed-series table", (
 
 # The VA/revenue ratios the 2020 sub-sectors were built with from the MIIT and CSIA figures
 # (sim/data/SOURCES.md, sectors.csv), i.e. revenue as those statistics count it. sectors.csv's
-# `va_to_revenue` is the census's (the census back-cast), whose revenue is larger in
-# manufacturing and smaller in services for the same value added; the MIIT and CSIA series
-# keep the revenue they were built from.
+# `va_to_revenue` is the census's (the census back-cast), whose revenue for the same value
+# added is larger in 01 and 04 and smaller in 02 and 03; the MIIT and CSIA series keep the
+# revenue they were built from.
 STATISTICS_RATIO = {"01_computers_comms": 0.17, "01_ic": 0.422, "01_components": 0.22,
                     "03_software_it": 0.38, "03_internet_cloud_ai": 0.45, "04_platforms": 0.30}
 # Share of each sub-sector's revenue (at STATISTICS_RATIO) that a revenue statistic counts, from

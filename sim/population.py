@@ -8,8 +8,9 @@
    their 2020 equity as net worth; the rest of each cell goes to generic agents.
 3. Firm counts follow each region's and each sub-sector's share of the 2020 legal entities (the
    2023 census counts by category back-cast to 2020, sim/data/SOURCES.md), fitted jointly from
-   a prior in proportion to employment. Agents per cell in proportion to firm counts; the
-   cell's real firms are shared among its generic agents by the weights of step 4.
+   a prior in proportion to employment. Agents per cell half in proportion to firm counts and
+   half to value added (allocate_agents); the cell's real firms are shared among its generic
+   agents by the weights of step 4.
 4. Firm sizes are Pareto with the set tail exponent, represented by importance sampling (big
    firms are drawn more often and carry smaller weights); labour productivity is lognormal around
    the sub-sector's value added per worker times the cluster's agglomeration factor, which is
