@@ -10,7 +10,7 @@ def chk(c, m):
     if not c: err.append(m)
 RCOLS = "region_id,name,macro_region,kind,nmc_2022,lat,lon,province,specialisations,area_km2,core_va_share_2020_pct,firms_share_2020_pct,rd_intensity_pct,attractiveness,infrastructure_index,covers,source,grade".split(",")
 chk(list(reg[0].keys()) == RCOLS, "region columns/order")
-chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,agglomeration_pull,source,grade".split(","), "sector cols")
+chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,firms_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,agglomeration_pull,source,grade".split(","), "sector cols")
 chk(list(gdp[0].keys()) == ["year", "gdp_bn_yuan", "kind", "source", "grade"], "gdp cols")
 chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,listed_availability,direction,source".split(","), "ec cols")
 chk(list(nf[0].keys()) == "firm_id,name,region_id,subsector_id,revenue_2020_bn_yuan,employment_2020,rd_intensity_pct,va_to_revenue,equity_2020_bn_yuan,source,grade".split(","), "nf cols")
@@ -18,6 +18,7 @@ chk(list(nf[0].keys()) == "firm_id,name,region_id,subsector_id,revenue_2020_bn_y
 for col in ["core_va_share_2020_pct", "firms_share_2020_pct"]:
     s = sum(float(r[col]) for r in reg); chk(abs(s - 100) < 0.01, f"{col} sums {s}")
 s = sum(float(r["va_share_2020_pct"]) for r in sec); chk(abs(s - 100) < 0.01, f"sector share {s}")
+s = sum(float(r["firms_share_2020_pct"]) for r in sec); chk(abs(s - 100) < 0.01, f"sector firms share {s}")
 # ids unique
 for rows, k in [(reg, "region_id"), (sec, "subsector_id"), (ec, "event_id"), (nf, "firm_id")]:
     ids = [r[k] for r in rows]; chk(len(ids) == len(set(ids)), f"dup {k}")

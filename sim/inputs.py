@@ -75,7 +75,8 @@ REGIONS = Table("region table", (
     _positive("attractiveness"), _fraction("infrastructure_index"), SOURCE))
 SECTORS = Table("sector table", (
     Column("subsector_id", "id", unique=True), Column("sector", "choice", choices=SECTOR_CODES),
-    Column("name"), _pct("va_share_2020_pct"), Column("va_to_revenue", "float", 0, 1, above=True),
+    Column("name"), _pct("va_share_2020_pct"), _pct("firms_share_2020_pct"),
+    Column("va_to_revenue", "float", 0, 1, above=True),
     _positive("va_per_worker_k_yuan"), _pct("rd_intensity_pct"),
     _fraction("agglomeration_pull"), SOURCE))
 EXPOSURE_QUANTITIES = ("dependence", "domestic_share_2020")

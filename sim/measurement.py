@@ -62,8 +62,15 @@ BASES = Table("measurement-base table", (
 # Series published in units the model does not have are indices on this year's published level
 BASE_YEAR = 2020
 
-# Share of each sub-sector's revenue that a revenue statistic counts, from the 2020 figures the
-# sub-sectors were built from (sim/data/SOURCES.md, sectors.csv; bn yuan). 03_software_it is
+# The VA/revenue ratios the 2020 sub-sectors were built with from the MIIT and CSIA figures
+# (sim/data/SOURCES.md, sectors.csv), i.e. revenue as those statistics count it. sectors.csv's
+# `va_to_revenue` is the census's (the census back-cast), whose revenue for the same value
+# added is larger in 01 and 04 and smaller in 02 and 03; the MIIT and CSIA series keep the
+# revenue they were built from.
+STATISTICS_RATIO = {"01_computers_comms": 0.17, "01_ic": 0.422, "01_components": 0.22,
+                    "03_software_it": 0.38, "03_internet_cloud_ai": 0.45, "04_platforms": 0.30}
+# Share of each sub-sector's revenue (at STATISTICS_RATIO) that a revenue statistic counts, from
+# the 2020 figures the sub-sectors were built from (sim/data/SOURCES.md; bn yuan). 03_software_it is
 # MIIT software revenue less IC design, embedded software, cloud and e-commerce platform
 # services, which the statistic counts inside other sub-sectors; embedded software is counted
 # by MIIT in both software and electronics, hence 01_computers_comms in both.
@@ -236,7 +243,8 @@ def with_official_share(annual: pd.DataFrame, p: Params) -> pd.DataFrame:
 # --------------------------------------------------------------------------- revenue series
 
 def _subsector_revenue(sim: Simulated, p: Params, series: str) -> pd.DataFrame:
-    """Each sub-sector's annual revenue, VA / (VA/revenue ratio of sectors.csv)."""
+    """Each sub-sector's annual revenue on the census's concept, VA / (VA/revenue ratio of
+    sectors.csv)."""
     sub = _need(sim.subsectors, "subsectors", series)
     unknown = sorted(set(sub["subsector"]) - set(p.va_to_revenue))
     if unknown:
@@ -247,9 +255,11 @@ def _subsector_revenue(sim: Simulated, p: Params, series: str) -> pd.DataFrame:
 
 def _covered_revenue(sim: Simulated, p: Params, series: str) -> pd.DataFrame:
     coverage = REVENUE_COVERAGE[series]
-    rev = _subsector_revenue(sim, p, series)
+    sub = _need(sim.subsectors, "subsectors", series)
+    rev = sub[sub["subsector"].isin(coverage)]
+    rev = rev.assign(revenue=rev["core_va_bn_yuan"].to_numpy(float)
+                     / rev["subsector"].map(STATISTICS_RATIO).to_numpy(float))
     keys = _keys(rev) + ["year"]
-    rev = rev[rev["subsector"].isin(coverage)]
     present = rev.groupby(keys)["subsector"].nunique()
     if present.empty or (present < len(coverage)).any():
         raise ValueError(f"{series} needs the value added of {', '.join(sorted(coverage))} "

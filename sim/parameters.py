@@ -35,7 +35,8 @@ PARAMETERS: list[Param] = [
     P("run.end", "2025-12", "YYYY-MM", "Last simulated month.", "Design: the target year is 2025",
       kind="month"),
     P("run.firms", 10000, "agents", "Number of firm agents at the start; each stands for `weight` real "
-      "firms so that the weights add up to the 2.92 million core-digital legal entities.",
+      "firms so that the weights add up to the core-digital legal entities "
+      "(calibration.firm_count_million in 2020; 2.92 million in the 2023 census).",
       "NBS 5th economic census (2023) via Xinhua 2024-12-26", kind="int", min=50, max=5_000_000),
     P("run.replicates", 1, "runs", "Replicates per run command, each with its own seed.", "Design",
       kind="int", min=1, max=10_000),
@@ -74,8 +75,10 @@ PARAMETERS: list[Param] = [
     P("calibration.core_va_2020_bn_yuan", 7910.0, "bn yuan", "Core digital economy value added in "
       "2020; the initial state is scaled to reproduce it.", "7.8% x GDP 101.36 trn (State Council "
       "2022; CCID)", min=1, max=1e6),
-    P("calibration.firm_count_million", 2.92, "million firms", "Real core-digital firms the agents "
-      "stand for.", "NBS 5th economic census 2023", min=0.0001, max=100),
+    P("calibration.firm_count_million", 2.5911, "million firms", "Real core-digital firms the "
+      "agents stand for in January 2020.", "NBS 5th economic census 2023 (2.92 m by category) "
+      "back-cast to 2020 by the model's 2020-23 firm growth per category "
+      "(scripts/census_backcast.py, sim/data/SOURCES.md)", min=0.0001, max=100),
     P("calibration.size_tail_exponent", 1.1, "-", "Pareto exponent of the initial firm-size tail "
       "(CCDF slope).", "Axtell 2001 (1.06); Chinese firms 1.0-1.5 (Heinrich & Dai 2016)", min=0.5,
       max=3),

@@ -6,9 +6,11 @@
 2. Named large firms (Huawei, Hikvision, iFlytek, ...) are placed as one agent each with their
    2020 revenue times their own value-added ratio (from their reports, named_firms.csv) and
    their 2020 equity as net worth; the rest of each cell goes to generic agents.
-3. Firm counts follow each region's share of the 2.92 million legal entities, split over
-   sub-sectors in proportion to employment. Agents per cell in proportion to firm counts; the
-   cell's real firms are shared among its generic agents by the weights of step 4.
+3. Firm counts follow each region's and each sub-sector's share of the 2020 legal entities (the
+   2023 census counts by category back-cast to 2020, sim/data/SOURCES.md), fitted jointly from
+   a prior in proportion to employment. Agents per cell half in proportion to firm counts and
+   half to value added (allocate_agents); the cell's real firms are shared among its generic
+   agents by the weights of step 4.
 4. Firm sizes are Pareto with the set tail exponent, represented by importance sampling (big
    firms are drawn more often and carry smaller weights); labour productivity is lognormal around
    the sub-sector's value added per worker times the cluster's agglomeration factor, which is
@@ -83,6 +85,27 @@ def largest_remainder(weights, total):
     return base
 
 
+def allocate_agents(firm_cells, va_cells, n):
+    """Agents per cell: half in proportion to the cell's real firms, half to its value added,
+    so that a cell of a few large firms (IC makers: 0.5% of the firms, 4.7% of the VA) holds its
+    VA with enough agents, and no cell gets more agents than it has firms (weights stay >= 1;
+    a cell with a fraction of a firm may have one). From as many agents as that allows, agents
+    follow firms alone (weights of one)."""
+    firms, va = np.asarray(firm_cells, float), np.asarray(va_cells, float)
+    cap = np.maximum(np.floor(firms), firms > 0)
+    if n >= cap.sum() or va.sum() <= 0:
+        return largest_remainder(firms, n)
+    share = 0.5 * firms / firms.sum() + 0.5 * va / va.sum()
+    agents, free = np.zeros(firms.shape, int), (share > 0) & (cap > 0)
+    while True:  # a cell given more than its firms keeps its firms; the rest share the others
+        trial = largest_remainder(np.where(free, share, 0.0), n - agents[~free].sum())
+        over = free & (trial > cap)
+        if not over.any():
+            return np.where(free, trial, agents)
+        agents[over] = cap[over]
+        free &= ~over
+
+
 def specialisation_prior(regions, subsector_ids):
     prior = np.ones((len(regions), len(subsector_ids)))
     index = {s: j for j, s in enumerate(subsector_ids)}
@@ -124,14 +147,17 @@ def build(sc: Scenario, inputs, n_agents: int, rng: np.random.Generator, month: 
     # keep the national total exact: the generic firms absorb the difference
     generic_va *= (total_va - named_va.sum()) / generic_va.sum()
 
-    # Firm counts and agents per cell
+    # Firm counts and agents per cell: each region's and each sub-sector's share of the real
+    # firms are both kept; inside those margins firms follow jobs
     firm_total = sc["calibration.firm_count_million"] * 1e6
     firms_region = firm_total * regions["firms_share_2020_pct"].to_numpy(float)
     firms_region /= regions["firms_share_2020_pct"].sum()
+    firms_subsector = firm_total * sectors["firms_share_2020_pct"].to_numpy(float)
+    firms_subsector /= sectors["firms_share_2020_pct"].sum()
     va_per_worker = sectors["va_per_worker_k_yuan"].to_numpy(float)
     jobs_proxy = generic_va / va_per_worker[None, :]
-    firm_cells = firms_region[:, None] * jobs_proxy / np.maximum(jobs_proxy.sum(1, keepdims=True), 1e-300)
-    agents_cell = largest_remainder(firm_cells, n_agents - n_named)
+    firm_cells = ipf(jobs_proxy, firms_region, firms_subsector)
+    agents_cell = allocate_agents(firm_cells, generic_va, n_agents - n_named)
     if n_named:  # a firm and its weight-one agent are not generic firms
         np.subtract.at(firm_cells, (named_r, named_s), 1.0)
         firm_cells = np.maximum(firm_cells, 0)

@@ -105,10 +105,10 @@ def test_revenue_series_reproduce_the_2020_figures_the_sub_sectors_were_built_fr
     assert out["value"].iloc[0] == pytest.approx(published_2020, rel=2e-3)
 
 
-def test_revenue_mapping_inverts_the_va_to_revenue_ratio_and_ignores_the_census_factor():
+def test_revenue_mapping_inverts_the_statistics_ratio_and_ignores_the_census_factor():
     one = pd.DataFrame({"replicate": 0, "year": 2023, "subsector": SECTORS["subsector_id"],
                         "core_va_bn_yuan": 0.0})
-    one.loc[one["subsector"] == "01_components", "core_va_bn_yuan"] = 22.0  # ratio 0.22
+    one.loc[one["subsector"] == "01_components", "core_va_bn_yuan"] = 22.0  # MIIT ratio 0.22
     for factor in (1.027, 1.3):
         eim = m.eim_revenue_bn_yuan(m.Simulated(annual(), one), params(factor))
         assert eim["value"].iloc[0] == pytest.approx(100.0)
@@ -116,6 +116,21 @@ def test_revenue_mapping_inverts_the_va_to_revenue_ratio_and_ignores_the_census_
                                                   params())
     base = m.software_business_revenue_bn_yuan(m.Simulated(annual(), subsectors_2020()), params())
     assert doubled["value"].iloc[0] == pytest.approx(2 * base["value"].iloc[0])
+
+
+def test_miit_series_keep_their_own_revenue_and_the_census_takes_the_sector_table_ratio():
+    """The census back-cast sets sectors.csv's va_to_revenue; the MIIT and CSIA series were
+    built on the ratios of their own statistics and do not move with it, census revenue does."""
+    sim = m.Simulated(annual(), subsectors_2020(year=2023))
+    halved = params()
+    halved = m.Params(halved.census_basis_factor, halved.basis,
+                      {k: v / 2 for k, v in halved.va_to_revenue.items()}, halved.sector_of)
+    for series in ("software_business_revenue_bn_yuan", "eim_revenue_bn_yuan",
+                   "ic_industry_sales_bn_yuan"):
+        base = m.BY_NAME[series].measure(sim, params())["value"].iloc[0]
+        assert m.BY_NAME[series].measure(sim, halved)["value"].iloc[0] == pytest.approx(base)
+    rev = lambda p: m.census_revenue_bn_yuan(sim, p).set_index("category")["value"]  # noqa: E731
+    np.testing.assert_allclose(rev(halved), 2 * rev(params()))
 
 
 def test_a_missing_sub_sector_is_an_error_not_a_zero():

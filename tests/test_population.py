@@ -62,3 +62,44 @@ def test_named_firms_start_on_their_own_accounts():
     np.testing.assert_allclose(c["net_worth"][rows], table["equity_2020_bn_yuan"])
     assert (c["selection_reference"][c["named"] < 0] == 1).all()
     assert (c["selection_reference"][rows] != 1).all()
+
+
+def _build(agents, seed=7):
+    sc = load_scenario(BASE)
+    inputs = load_inputs(sc)
+    return sc, inputs, build(sc, inputs, agents, np.random.default_rng(seed),
+                             month_index("2020-01")).columns
+
+
+def test_2020_value_added_by_sub_sector_is_the_calibrated_one():
+    """The census back-cast moves firms, jobs and revenue, never value added: each sub-sector
+    starts with its share of the 7.91 trn (sectors.csv va_share_2020_pct), the IC makers (few
+    firms, much VA) included, which agents in proportion to firms alone left 10% short."""
+    sc, inputs, c = _build(10000)
+    va = np.bincount(c["subsector"], 12 * c["weight"] * c["value_added"], len(inputs.sectors))
+    target = (sc["calibration.core_va_2020_bn_yuan"]
+              * inputs.sectors["va_share_2020_pct"].to_numpy(float) / 100)
+    np.testing.assert_allclose(va, target, rtol=3e-3)
+
+
+def test_2020_firms_follow_both_the_regions_and_the_census_categories():
+    sc, inputs, c = _build(10000)
+    total = sc["calibration.firm_count_million"] * 1e6
+    sub = np.bincount(c["subsector"], c["weight"], len(inputs.sectors))
+    share = inputs.sectors["firms_share_2020_pct"].to_numpy(float)
+    np.testing.assert_allclose(sub, total * share / share.sum(), rtol=0.02)
+    reg = np.bincount(c["region"], c["weight"], len(inputs.regions))
+    rshare = inputs.regions["firms_share_2020_pct"].to_numpy(float)
+    np.testing.assert_allclose(reg, total * rshare / rshare.sum(), rtol=0.03)
+
+
+def test_agents_follow_firms_and_value_added_but_never_outnumber_the_firms():
+    from sim.population import allocate_agents
+    firms = np.array([1000.0, 10.0, 0.4, 0.0])
+    va = np.array([10.0, 10.0, 1.0, 0.0])
+    # shares 0.5 x firms + 0.5 x VA = 0.733, 0.243, 0.024: 44, 14.6 and 1.4 of 60 agents; the
+    # 10-firm cell keeps 10 and the fraction of a firm one, the first cell takes the rest
+    np.testing.assert_array_equal(allocate_agents(firms, va, 60), [49, 10, 1, 0])
+    # with as many agents as firms, agents follow firms (weights of one)
+    np.testing.assert_array_equal(allocate_agents(firms[[0, 1, 3]], va[[0, 1, 3]], 1010),
+                                  [1000, 10, 0])

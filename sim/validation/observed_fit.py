@@ -26,12 +26,19 @@ REASONS = {
     "software_business_revenue_bn_yuan": "demand grows at the observed rate but labour input "
                                          "absorbs rho of the productivity gain, and the "
                                          "covered sub-sectors' mix drifts from MIIT's coverage",
-    "census_legal_entities": "the 2020 population is built from 2020 VA per worker and sizes "
-                             "(sectors.csv, grade D), not from the census's counts by category: "
-                             "issue 11's population item is still open",
-    "census_employment": "VA per worker of the sector table (grade D) sets employment; the "
-                         "census finds more workers per unit of value added",
-    "census_revenue_bn_yuan": "VA/revenue ratios of the sector table (grade D) set revenue",
+    # the census rows are fitted by the back-cast (sim/data/SOURCES.md): a miss is replicate
+    # noise or dynamics that moved since scripts/census_backcast.py was last run
+    "census_legal_entities": "2020 firms are the census count back-cast by the model's 2020-23 "
+                             "firm growth per category; entry and exit of heavily weighted "
+                             "agents scatter it by 2-7% per seed at 10,000 agents (02 and 01 "
+                             "most), or the growth moved since the back-cast was run",
+    "census_employment": "2020 jobs are the census count back-cast by the model's 2020-23 job "
+                         "growth per category; one seed's shock moves the smallest category "
+                         "(02, 1.5 m workers) by up to 14% at 10,000 agents, or the growth "
+                         "moved since the back-cast was run",
+    "census_revenue_bn_yuan": "VA/revenue is the census's per category for the model's 2023 "
+                              "VA at the back-cast; a miss is VA by category moving with the "
+                              "seed (02 most) or with the parameters since",
     "ic_industry_sales_bn_yuan": "CSIA sales count design, fabrication and packaging at "
                                  "market prices; the model's 01_ic is built from VA ratios (D)",
     "eim_revenue_bn_yuan": "MIIT above-scale revenue vs the model's 01 sub-sectors at fixed "
