@@ -152,6 +152,9 @@ class Experiment:
         fields += [pa.field(c, pa.float64()) for c in self.share_columns]
         fields += [pa.field("target_hit", pa.bool_()), pa.field("first_year_hit", pa.int64())]
         fields += [pa.field(m, pa.float64()) for m in self.metrics]
+        if self.base.resolve_path("calibration.posterior") is not None:
+            # the posterior row each run drew (sim/sweep/jobs.py), so a report can condition on it
+            fields.append(pa.field("posterior_row", pa.int64()))
         return pa.schema(fields)
 
     def content_hash(self) -> str:
