@@ -16,15 +16,18 @@ when no `prior` is given, else normal(prior_mean, prior_sd) or lognormal(median 
 log-sd prior_sd), truncated to low..high (the bounds stay the parameter's admissible range).
 
 Seeds: the model seed of a simulation is a function of the run seed and theta alone (CRC32 of
-the values), so a simulation gives the same moments on any worker. pyabc draws theta with
-numpy's global generator, seeded here; on one process (the default) the whole calibration is
-reproducible to the byte. With Dask, pyabc samples on the workers and which particles are
-accepted first depends on timing, so a Dask calibration is a draw from the same posterior but
-not the same draw.
+the values), so a simulation gives the same moments on any worker. Particle i of generation t
+is sampled by its own task (SeededSampler), which seeds numpy's global generator, the one
+pyabc draws theta with, from (run seed, t, i) and proposes until it accepts one. A task's result
+depends on nothing else, so one process, `--dask-local N` for any N and a remote scheduler give
+the same posterior to the byte, and a generation that a kill cut short is redrawn exactly as it
+would have been: the resumed run ends with the posterior of the uninterrupted one.
 """
 
 from __future__ import annotations
 
+import functools
+import random
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,7 @@ import pandas as pd
 import scipy.stats as st
 
 from sim.calibration.fit import Free, Target, round_sig, with_values
-from sim.calibration.moments import MOMENTS, MomentRecorder
+from sim.calibration.moments import MomentRecorder, moment
 from sim.inputs import load_inputs
 from sim.runner import build_model
 from sim.scenario import Scenario
@@ -128,7 +131,7 @@ class Simulator:
         rec = MomentRecorder(model)
         model.observers.append(rec)
         model.run()
-        return {n: float(MOMENTS[n].compute(rec)) for n in self.names}
+        return {n: float(moment(n).compute(rec)) for n in self.names}
 
     def __call__(self, par) -> dict[str, float]:
         values = self.values(par)
@@ -143,6 +146,43 @@ def distance_for(targets: list[Target]):
     return distance
 
 
+def _seeded_sampler(seed: int, map_=map):
+    import pyabc
+
+    class SeededSampler(pyabc.sampler.MappingSampler):
+        """pyabc's MappingSampler (one task per particle, proposing until it accepts) with
+        each task seeded by (run seed, generation, particle) instead of at random."""
+
+        def map_function(self, simulate_one, task_seed):
+            simulate_one = self.unpickle(simulate_one)
+            np.random.seed(task_seed)
+            random.seed(tuple(task_seed))
+            sample, n = self._create_empty_sample(), 0
+            while True:
+                particle = simulate_one()
+                n += 1
+                sample.append(particle)
+                if particle.accepted:
+                    return sample, n
+
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            # t is -1 for the calibration sample from the prior
+            task = functools.partial(self.map_function, self.pickle(simulate_one))
+            results = list(self.map_(task, [[seed % 2**32, t + 1, i] for i in range(n)]))
+            self.nr_evaluations_ = sum(k for _, k in results)
+            sample = self._create_empty_sample()
+            for part, _ in results:
+                sample += part
+            return sample
+
+    return SeededSampler(map_=map_)
+
+
+def dask_map(client):
+    """A map over a Dask client that returns results in task order."""
+    return lambda fn, items: client.gather(client.map(fn, list(items), pure=False))
+
+
 @dataclass
 class AbcResult:
     posterior: pd.DataFrame      # one row per particle: scenario keys, weight
@@ -154,27 +194,22 @@ class AbcResult:
 
 
 def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: int,
-            budget: int, population: int, seed: int, db: Path, sampler=None) -> AbcResult:
+            budget: int, population: int, seed: int, db: Path, map_=map) -> AbcResult:
     """ABC-SMC until `budget` simulations in all (counting those of an earlier, killed run
-    whose history is `db`)."""
+    whose history is `db`); `map_` runs the particles' tasks (builtin map: this process)."""
     import pyabc
     from pyabc.weighted_statistics import effective_sample_size
 
     names = names_of(frees)
     prior = pyabc.Distribution(**{p: _rv(f) for p, f in zip(names, frees)})
     model = Simulator(config, frees, [t.name for t in targets], firms, seed)
-    np.random.seed(seed % 2**32)
-    sampler = sampler if sampler is not None else pyabc.sampler.SingleCoreSampler()
     abc = pyabc.ABCSMC(model, prior, distance_for(targets), population_size=population,
-                       sampler=sampler, eps=pyabc.MedianEpsilon())
+                       sampler=_seeded_sampler(seed, map_), eps=pyabc.MedianEpsilon())
     url = f"sqlite:///{db}"
     observed = {t.name: t.value for t in targets}
     resumed = db.exists()
     if resumed:
-        abc.load(url, 1)
-        # a generation cut short by the kill is not in the history: the seed moves on by the
-        # generations done, so the resumed run does not replay the first draws
-        np.random.seed((seed + abc.history.max_t + 1) % 2**32)
+        abc.load(url, 1)  # a generation cut short is not in the history: it is redrawn
     else:
         abc.new(url, observed)
     history = abc.run(max_total_nr_simulations=budget, max_nr_populations=1000)

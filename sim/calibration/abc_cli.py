@@ -21,7 +21,7 @@ import yaml
 from sim import atomic
 from sim.calibration import abc
 from sim.calibration.fit import current_values, round_sig
-from sim.calibration.moments import MOMENTS
+from sim.calibration.moments import moment
 from sim.errors import checkpointed
 from sim.scenario import load_scenario
 
@@ -121,7 +121,7 @@ def report(config, frees, targets, res, pred, command, wall, firms, population) 
               "|---|---|---|---|---|---|---|"]
     for t in targets:
         q = np.quantile(pred[t.name], [0.05, 0.5, 0.95])
-        lines.append(f"| {t.name} | {MOMENTS[t.name].unit} | {t.value:g} +/- {t.sd:g} | "
+        lines.append(f"| {t.name} | {moment(t.name).unit} | {t.value:g} +/- {t.sd:g} | "
                      f"{q[1]:.3f} | {q[0]:.3f} | {q[2]:.3f} | "
                      f"{'yes' if q[0] <= t.value <= q[2] else 'NO'} |")
     lines += ["", "Figure: abc_report.png (prior vs posterior per parameter, predictive "
@@ -145,10 +145,9 @@ def cmd_abc(args, config, targets, frees, command: str, say) -> int:
     dask = args.scheduler or args.dask_local
     with checkpointed():
         if dask:
-            import pyabc
             with DaskBackend(args.dask_local, args.scheduler) as backend:
                 res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed,
-                                  db, pyabc.sampler.DaskDistributedSampler(backend.client))
+                                  db, abc.dask_map(backend.client))
         else:
             res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db)
         model = abc.Simulator(config, frees, [t.name for t in targets], firms, seed)
