@@ -121,6 +121,7 @@ class Simulator:
     names: list[str]
     firms: int
     seed: int
+    holdout_from: int | None = None   # back-test: published demand from this year is unknown
 
     def values(self, par) -> dict[str, float]:
         return {key: round_sig(float(par[p])) for p, key in names_of(self.frees).items()}
@@ -128,6 +129,8 @@ class Simulator:
     def moments(self, values: dict[str, float], seed: int) -> dict[str, float]:
         config = with_values(self.config, values)
         model = build_model(config, seed=seed, firms=self.firms, inputs=load_inputs(config))
+        if self.holdout_from is not None:
+            hide_demand_data(model, self.holdout_from)
         rec = MomentRecorder(model)
         model.observers.append(rec)
         model.run()
@@ -136,6 +139,20 @@ class Simulator:
     def __call__(self, par) -> dict[str, float]:
         values = self.values(par)
         return self.moments(values, sim_seed(self.seed, values))
+
+
+def hide_demand_data(model, year: int) -> None:
+    """Back-test: the market growth of `year` and later is drawn, as someone in January of
+    `year` would have to: mean (geometric) and sd of the published years before it replace the
+    2020-23 figures (production.trend_growth_pct, demand_sd_pct) the model's defaults take. The
+    start year keeps the default mean (set when the model is built): a 2020 input only."""
+    known = {y: g for y, g in model.demand_observed.items() if y < year}
+    if known:
+        g = np.array([known[y] for y in sorted(known)])  # years x sectors, fractions
+        model.demand_mean_pct = 100 * (np.prod(1 + g, axis=0) ** (1 / len(g)) - 1)
+        if len(g) > 1:
+            model.demand_sd_pct = 100 * g.std(axis=0, ddof=1)
+    model.demand_observed = known
 
 
 def distance_for(targets: list[Target]):
@@ -156,7 +173,7 @@ def _seeded_sampler(seed: int, map_=map):
         def map_function(self, simulate_one, task_seed):
             simulate_one = self.unpickle(simulate_one)
             np.random.seed(task_seed)
-            random.seed(tuple(task_seed))
+            random.seed(" ".join(map(str, task_seed)))
             sample, n = self._create_empty_sample(), 0
             while True:
                 particle = simulate_one()
@@ -194,7 +211,8 @@ class AbcResult:
 
 
 def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: int,
-            budget: int, population: int, seed: int, db: Path, map_=map) -> AbcResult:
+            budget: int, population: int, seed: int, db: Path, map_=map,
+            holdout_from: int | None = None) -> AbcResult:
     """ABC-SMC until `budget` simulations in all (counting those of an earlier, killed run
     whose history is `db`); `map_` runs the particles' tasks (builtin map: this process)."""
     import pyabc
@@ -202,7 +220,7 @@ def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: i
 
     names = names_of(frees)
     prior = pyabc.Distribution(**{p: _rv(f) for p, f in zip(names, frees)})
-    model = Simulator(config, frees, [t.name for t in targets], firms, seed)
+    model = Simulator(config, frees, [t.name for t in targets], firms, seed, holdout_from)
     abc = pyabc.ABCSMC(model, prior, distance_for(targets), population_size=population,
                        sampler=_seeded_sampler(seed, map_), eps=pyabc.MedianEpsilon())
     url = f"sqlite:///{db}"
@@ -241,9 +259,16 @@ def draw(post: pd.DataFrame, rng: np.random.Generator, n: int) -> pd.DataFrame:
     return post.iloc[idx].drop(columns="weight").reset_index(drop=True)
 
 
-def predictive(model: Simulator, post: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """Posterior-predictive moments: n draws, one run each with its own seed."""
+def _predict_one(model: Simulator, item: tuple[dict, int]) -> dict[str, float]:
+    values, seed = item
+    return model.moments(values, seed)
+
+
+def predictive(model: Simulator, post: pd.DataFrame, n: int, seed: int,
+               map_=map) -> pd.DataFrame:
+    """Posterior-predictive moments: n draws, one run each with its own seed (on `map_`, as
+    the calibration's simulations)."""
     sets = draw(post, np.random.default_rng(seed), n)
-    rows = [model.moments({k: float(v) for k, v in r.items()}, seed + 500_000 + i)
-            for i, r in enumerate(sets.to_dict("records"))]
-    return pd.DataFrame(rows)
+    items = [({k: float(v) for k, v in r.items()}, seed + 500_000 + i)
+             for i, r in enumerate(sets.to_dict("records"))]
+    return pd.DataFrame(list(map_(functools.partial(_predict_one, model), items)))

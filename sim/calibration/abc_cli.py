@@ -9,6 +9,7 @@ moved inside it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -143,15 +144,12 @@ def cmd_abc(args, config, targets, frees, command: str, say) -> int:
         f"parameters, {firms} agents, population {population}, {args.budget} simulations"
         + (f"; resuming {db}" if db.exists() else f"; history {db}"))
     dask = args.scheduler or args.dask_local
-    with checkpointed():
-        if dask:
-            with DaskBackend(args.dask_local, args.scheduler) as backend:
-                res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed,
-                                  db, abc.dask_map(backend.client))
-        else:
-            res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db)
-        model = abc.Simulator(config, frees, [t.name for t in targets], firms, seed)
-        pred = abc.predictive(model, res.posterior, args.predictive, seed)
+    model = abc.Simulator(config, frees, [t.name for t in targets], firms, seed)
+    with checkpointed(), (DaskBackend(args.dask_local, args.scheduler) if dask else
+                          contextlib.nullcontext()) as backend:
+        map_ = abc.dask_map(backend.client) if dask else map
+        res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db, map_)
+        pred = abc.predictive(model, res.posterior, args.predictive, seed, map_)
     wall = time.perf_counter() - t0
     with atomic.staged_directory(out, OUTPUT_OF, FILES, args.overwrite) as tmp:
         res.posterior.to_parquet(tmp / "posterior.parquet", index=False)
