@@ -64,7 +64,8 @@ def test_abc_recovers_two_known_parameters_within_their_credible_intervals(probl
         assert hi - lo < 0.6 * 0.9 * (f.high - f.low), f.key  # narrower than the prior's 5-95%
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+# one worker too in the slow suite: each Dask start costs ~10 s unloaded (~4 min at load 12)
+@pytest.mark.parametrize("workers", [pytest.param(1, marks=pytest.mark.slow), 2])
 def test_dask_gives_the_posterior_of_one_process_to_the_byte(problem, reference, workers):
     _, d, _ = problem
     out = d / f"dask{workers}"

@@ -38,6 +38,7 @@ import scipy.stats as st
 
 from sim.calibration.fit import Free, Target, round_sig, with_values
 from sim.calibration.moments import MomentRecorder, moment
+from sim.errors import UsageError
 from sim.inputs import load_inputs
 from sim.runner import build_model
 from sim.scenario import Scenario
@@ -228,6 +229,11 @@ def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: i
     resumed = db.exists()
     if resumed:
         abc.load(url, 1)  # a generation cut short is not in the history: it is redrawn
+        stored = {k: float(v) for k, v in abc.history.observed_sum_stat().items()}
+        if stored != observed:
+            raise UsageError(f"{db}: the history of a killed calibration with other targets "
+                             f"({', '.join(sorted(set(stored) ^ set(observed))) or 'values differ'}); "
+                             "delete it to start afresh, or give the targets it was run with")
     else:
         abc.new(url, observed)
     history = abc.run(max_total_nr_simulations=budget, max_nr_populations=1000)
