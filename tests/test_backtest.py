@@ -56,3 +56,19 @@ def test_a_holdout_year_that_holds_nothing_out_exits_2_and_writes_nothing(tmp_pa
                  "calibration/targets_baseline.csv", "--holdout-from", "2030",
                  "--out", str(out)]) == 2
     assert "--holdout-from 2030" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_history_left_by_a_calibration_with_other_targets_is_refused(tmp_path):
+    import pyabc
+
+    from sim.errors import UsageError
+    from sim.scenario import load_scenario
+
+    db = tmp_path / "h.db"
+    free = abc.Free("innovation.selection", 0, 0.02)
+    pyabc.ABCSMC(lambda p: {"core_share_2020": 7.8}, pyabc.Distribution(p0=abc._rv(free)),
+                 lambda x, y: 0.0).new(f"sqlite:///{db}", {"core_share_2020": 7.8})
+    with pytest.raises(UsageError) as e:  # before any simulation runs
+        abc.run_abc(load_scenario("scenarios/baseline.yaml"), [_t("software_growth_2020", 13.3)],
+                    [free], 400, 10, 2, 0, db)
+    assert "h.db" in str(e.value) and "core_share_2020" in str(e.value)
