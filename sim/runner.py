@@ -109,7 +109,8 @@ def posterior_draws(config: Scenario, seeds: list[int]) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
-def _with_draw(config: Scenario, draw: dict) -> Scenario:
+def with_draw(config: Scenario, draw: dict) -> Scenario:
+    """The scenario with one posterior draw's parameter values (bookkeeping columns skipped)."""
     c = config.copy()
     for key, value in draw.items():
         if key not in ("replicate", "seed", "posterior_row"):
@@ -122,7 +123,7 @@ def run_scenario(config: Scenario, seeds: list[int], firms: int | None = None,
     inputs = load_inputs(config)
     draws = posterior_draws(config, seeds)
     configs = [config] * len(seeds) if draws is None else \
-        [_with_draw(config, d) for d in draws.to_dict("records")]
+        [with_draw(config, d) for d in draws.to_dict("records")]
     parts = [run_replicate(c, s, r, firms, inputs, firm_snapshots, progress, panels and r == 0)
              for r, (c, s) in enumerate(zip(configs, seeds))]
     cat = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)  # noqa: E731

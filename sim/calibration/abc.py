@@ -16,15 +16,18 @@ when no `prior` is given, else normal(prior_mean, prior_sd) or lognormal(median 
 log-sd prior_sd), truncated to low..high (the bounds stay the parameter's admissible range).
 
 Seeds: the model seed of a simulation is a function of the run seed and theta alone (CRC32 of
-the values), so a simulation gives the same moments on any worker. pyabc draws theta with
-numpy's global generator, seeded here; on one process (the default) the whole calibration is
-reproducible to the byte. With Dask, pyabc samples on the workers and which particles are
-accepted first depends on timing, so a Dask calibration is a draw from the same posterior but
-not the same draw.
+the values), so a simulation gives the same moments on any worker. Particle i of generation t
+is sampled by its own task (SeededSampler), which seeds numpy's global generator, the one
+pyabc draws theta with, from (run seed, t, i) and proposes until it accepts one. A task's result
+depends on nothing else, so one process, `--dask-local N` for any N and a remote scheduler give
+the same posterior to the byte, and a generation that a kill cut short is redrawn exactly as it
+would have been: the resumed run ends with the posterior of the uninterrupted one.
 """
 
 from __future__ import annotations
 
+import functools
+import random
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,8 @@ import pandas as pd
 import scipy.stats as st
 
 from sim.calibration.fit import Free, Target, round_sig, with_values
-from sim.calibration.moments import MOMENTS, MomentRecorder
+from sim.calibration.moments import MomentRecorder, moment
+from sim.errors import UsageError
 from sim.inputs import load_inputs
 from sim.runner import build_model
 from sim.scenario import Scenario
@@ -118,6 +122,7 @@ class Simulator:
     names: list[str]
     firms: int
     seed: int
+    holdout_from: int | None = None   # back-test: published demand from this year is unknown
 
     def values(self, par) -> dict[str, float]:
         return {key: round_sig(float(par[p])) for p, key in names_of(self.frees).items()}
@@ -125,14 +130,30 @@ class Simulator:
     def moments(self, values: dict[str, float], seed: int) -> dict[str, float]:
         config = with_values(self.config, values)
         model = build_model(config, seed=seed, firms=self.firms, inputs=load_inputs(config))
+        if self.holdout_from is not None:
+            hide_demand_data(model, self.holdout_from)
         rec = MomentRecorder(model)
         model.observers.append(rec)
         model.run()
-        return {n: float(MOMENTS[n].compute(rec)) for n in self.names}
+        return {n: float(moment(n).compute(rec)) for n in self.names}
 
     def __call__(self, par) -> dict[str, float]:
         values = self.values(par)
         return self.moments(values, sim_seed(self.seed, values))
+
+
+def hide_demand_data(model, year: int) -> None:
+    """Back-test: the market growth of `year` and later is drawn, as someone in January of
+    `year` would have to: mean (geometric) and sd of the published years before it replace the
+    2020-23 figures (production.trend_growth_pct, demand_sd_pct) the model's defaults take. The
+    start year keeps the default mean (set when the model is built): a 2020 input only."""
+    known = {y: g for y, g in model.demand_observed.items() if y < year}
+    if known:
+        g = np.array([known[y] for y in sorted(known)])  # years x sectors, fractions
+        model.demand_mean_pct = 100 * (np.prod(1 + g, axis=0) ** (1 / len(g)) - 1)
+        if len(g) > 1:
+            model.demand_sd_pct = 100 * g.std(axis=0, ddof=1)
+    model.demand_observed = known
 
 
 def distance_for(targets: list[Target]):
@@ -141,6 +162,43 @@ def distance_for(targets: list[Target]):
     def distance(x, x0):
         return float(np.sqrt(sum(((x[k] - x0[k]) / sd[k]) ** 2 for k in sd)))
     return distance
+
+
+def _seeded_sampler(seed: int, map_=map):
+    import pyabc
+
+    class SeededSampler(pyabc.sampler.MappingSampler):
+        """pyabc's MappingSampler (one task per particle, proposing until it accepts) with
+        each task seeded by (run seed, generation, particle) instead of at random."""
+
+        def map_function(self, simulate_one, task_seed):
+            simulate_one = self.unpickle(simulate_one)
+            np.random.seed(task_seed)
+            random.seed(" ".join(map(str, task_seed)))
+            sample, n = self._create_empty_sample(), 0
+            while True:
+                particle = simulate_one()
+                n += 1
+                sample.append(particle)
+                if particle.accepted:
+                    return sample, n
+
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            # t is -1 for the calibration sample from the prior
+            task = functools.partial(self.map_function, self.pickle(simulate_one))
+            results = list(self.map_(task, [[seed % 2**32, t + 1, i] for i in range(n)]))
+            self.nr_evaluations_ = sum(k for _, k in results)
+            sample = self._create_empty_sample()
+            for part, _ in results:
+                sample += part
+            return sample
+
+    return SeededSampler(map_=map_)
+
+
+def dask_map(client):
+    """A map over a Dask client that returns results in task order."""
+    return lambda fn, items: client.gather(client.map(fn, list(items), pure=False))
 
 
 @dataclass
@@ -154,27 +212,28 @@ class AbcResult:
 
 
 def run_abc(config: Scenario, targets: list[Target], frees: list[Free], firms: int,
-            budget: int, population: int, seed: int, db: Path, sampler=None) -> AbcResult:
+            budget: int, population: int, seed: int, db: Path, map_=map,
+            holdout_from: int | None = None) -> AbcResult:
     """ABC-SMC until `budget` simulations in all (counting those of an earlier, killed run
-    whose history is `db`)."""
+    whose history is `db`); `map_` runs the particles' tasks (builtin map: this process)."""
     import pyabc
     from pyabc.weighted_statistics import effective_sample_size
 
     names = names_of(frees)
     prior = pyabc.Distribution(**{p: _rv(f) for p, f in zip(names, frees)})
-    model = Simulator(config, frees, [t.name for t in targets], firms, seed)
-    np.random.seed(seed % 2**32)
-    sampler = sampler if sampler is not None else pyabc.sampler.SingleCoreSampler()
+    model = Simulator(config, frees, [t.name for t in targets], firms, seed, holdout_from)
     abc = pyabc.ABCSMC(model, prior, distance_for(targets), population_size=population,
-                       sampler=sampler, eps=pyabc.MedianEpsilon())
+                       sampler=_seeded_sampler(seed, map_), eps=pyabc.MedianEpsilon())
     url = f"sqlite:///{db}"
     observed = {t.name: t.value for t in targets}
     resumed = db.exists()
     if resumed:
-        abc.load(url, 1)
-        # a generation cut short by the kill is not in the history: the seed moves on by the
-        # generations done, so the resumed run does not replay the first draws
-        np.random.seed((seed + abc.history.max_t + 1) % 2**32)
+        abc.load(url, 1)  # a generation cut short is not in the history: it is redrawn
+        stored = {k: float(v) for k, v in abc.history.observed_sum_stat().items()}
+        if stored != observed:
+            raise UsageError(f"{db}: the history of a killed calibration with other targets "
+                             f"({', '.join(sorted(set(stored) ^ set(observed))) or 'values differ'}); "
+                             "delete it to start afresh, or give the targets it was run with")
     else:
         abc.new(url, observed)
     history = abc.run(max_total_nr_simulations=budget, max_nr_populations=1000)
@@ -206,9 +265,16 @@ def draw(post: pd.DataFrame, rng: np.random.Generator, n: int) -> pd.DataFrame:
     return post.iloc[idx].drop(columns="weight").reset_index(drop=True)
 
 
-def predictive(model: Simulator, post: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """Posterior-predictive moments: n draws, one run each with its own seed."""
+def _predict_one(model: Simulator, item: tuple[dict, int]) -> dict[str, float]:
+    values, seed = item
+    return model.moments(values, seed)
+
+
+def predictive(model: Simulator, post: pd.DataFrame, n: int, seed: int,
+               map_=map) -> pd.DataFrame:
+    """Posterior-predictive moments: n draws, one run each with its own seed (on `map_`, as
+    the calibration's simulations)."""
     sets = draw(post, np.random.default_rng(seed), n)
-    rows = [model.moments({k: float(v) for k, v in r.items()}, seed + 500_000 + i)
-            for i, r in enumerate(sets.to_dict("records"))]
-    return pd.DataFrame(rows)
+    items = [({k: float(v) for k, v in r.items()}, seed + 500_000 + i)
+             for i, r in enumerate(sets.to_dict("records"))]
+    return pd.DataFrame(list(map_(functools.partial(_predict_one, model), items)))

@@ -9,6 +9,7 @@ moved inside it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ import yaml
 from sim import atomic
 from sim.calibration import abc
 from sim.calibration.fit import current_values, round_sig
-from sim.calibration.moments import MOMENTS
+from sim.calibration.moments import moment
 from sim.errors import checkpointed
 from sim.scenario import load_scenario
 
@@ -121,7 +122,7 @@ def report(config, frees, targets, res, pred, command, wall, firms, population) 
               "|---|---|---|---|---|---|---|"]
     for t in targets:
         q = np.quantile(pred[t.name], [0.05, 0.5, 0.95])
-        lines.append(f"| {t.name} | {MOMENTS[t.name].unit} | {t.value:g} +/- {t.sd:g} | "
+        lines.append(f"| {t.name} | {moment(t.name).unit} | {t.value:g} +/- {t.sd:g} | "
                      f"{q[1]:.3f} | {q[0]:.3f} | {q[2]:.3f} | "
                      f"{'yes' if q[0] <= t.value <= q[2] else 'NO'} |")
     lines += ["", "Figure: abc_report.png (prior vs posterior per parameter, predictive "
@@ -143,16 +144,12 @@ def cmd_abc(args, config, targets, frees, command: str, say) -> int:
         f"parameters, {firms} agents, population {population}, {args.budget} simulations"
         + (f"; resuming {db}" if db.exists() else f"; history {db}"))
     dask = args.scheduler or args.dask_local
-    with checkpointed():
-        if dask:
-            import pyabc
-            with DaskBackend(args.dask_local, args.scheduler) as backend:
-                res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed,
-                                  db, pyabc.sampler.DaskDistributedSampler(backend.client))
-        else:
-            res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db)
-        model = abc.Simulator(config, frees, [t.name for t in targets], firms, seed)
-        pred = abc.predictive(model, res.posterior, args.predictive, seed)
+    model = abc.Simulator(config, frees, [t.name for t in targets], firms, seed)
+    with checkpointed(), (DaskBackend(args.dask_local, args.scheduler) if dask else
+                          contextlib.nullcontext()) as backend:
+        map_ = abc.dask_map(backend.client) if dask else map
+        res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db, map_)
+        pred = abc.predictive(model, res.posterior, args.predictive, seed, map_)
     wall = time.perf_counter() - t0
     with atomic.staged_directory(out, OUTPUT_OF, FILES, args.overwrite) as tmp:
         res.posterior.to_parquet(tmp / "posterior.parquet", index=False)

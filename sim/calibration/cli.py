@@ -213,9 +213,14 @@ def _quiet_interrupted_trials():
         logger.removeFilter(keep)
 
 
-def _argv() -> list[str]:
+def _argv(name: str = "calibrate") -> list[str]:
     argv = sys.argv[1:]
-    return argv[1:] if argv and argv[0] == "calibrate" else argv
+    return argv[1:] if argv and argv[0] == name else argv
+
+
+def _argv_of(name: str) -> str:
+    """The command line after `clustersim NAME`, quoted for a shell."""
+    return " ".join(shlex.quote(a) for a in _argv(name))
 
 
 def register(subparsers) -> None:
@@ -250,3 +255,5 @@ def register(subparsers) -> None:
                    help="replace --out if it holds an earlier output of `clustersim calibrate` "
                         "(or is empty); any other folder is never touched")
     p.set_defaults(func=cmd_calibrate, interrupt_note=STAGED_NOTE)
+    from sim.calibration import backtest  # the back-test fits by ABC too: one family
+    backtest.register(subparsers)

@@ -66,6 +66,14 @@ class MomentRecorder:
                 "va": 12 * f.value_added[rows], "employment": f.employment[rows].copy(),
                 "subsector": f.subsector[rows].copy()}
 
+    def measured(self) -> tuple["measurement.Simulated", "measurement.Params"]:
+        """The run's aggregates and measurement parameters, built once for all the observed
+        moments of a run (each build reads the GDP table: most of a moment's cost)."""
+        if not hasattr(self, "_measured"):
+            m = self.model
+            self._measured = _simulated(self), measurement.params_for(m.config, m.inputs)
+        return self._measured
+
     # helpers -------------------------------------------------------------------------------
     def _year_mask(self, year):
         return np.array([m // 12 == year for m in self.months])
@@ -230,8 +238,7 @@ def observed_moment(name: str) -> Moment:
     measure = measurement.BY_NAME[series].measure
 
     def compute(rec: MomentRecorder) -> float:
-        p = measurement.params_for(rec.model.config, rec.model.inputs)
-        out = measure(_simulated(rec), p)
+        out = measure(*rec.measured())
         hit = out[(out["year"] == year) & (out["category"] == category)]
         if hit.empty:
             raise ValueError(f"{name}: the run does not cover {year}")

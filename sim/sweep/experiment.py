@@ -161,6 +161,9 @@ class Experiment:
         fields += [pa.field(c, pa.bool_() if c.endswith("_reached") else pa.int64())
                    for c in targets.metric_columns(self.targets)]
         fields += [pa.field(m, pa.float64()) for m in self.metrics]
+        if self.base.resolve_path("calibration.posterior") is not None:
+            # the posterior row each run drew (sim/sweep/jobs.py), so a report can condition on it
+            fields.append(pa.field("posterior_row", pa.int64()))
         return pa.schema(fields)
 
     def content_hash(self) -> str:

@@ -135,6 +135,18 @@ def metrics_row(result, sc: Scenario, years: list[int], metrics: list[str]) -> d
     return row
 
 
+def _posterior_draw(sc: Scenario, seed: int, fixed: dict, row: dict) -> Scenario:
+    """With `calibration.posterior`, the run's parameter set drawn for its seed as `clustersim
+    run` draws it (sim/runner.py), so each design point integrates over the posterior; the
+    point's own swept values are kept over the draw's."""
+    draws = sim.runner.posterior_draws(sc, [seed])
+    if draws is None:
+        return sc
+    draw = draws.iloc[0].to_dict()
+    row["posterior_row"] = int(draw["posterior_row"])
+    return sim.runner.with_draw(sc, {k: v for k, v in draw.items() if k not in fixed})
+
+
 def run_job(job: Job, kinds: dict[str, str]) -> list[Outcome]:
     """Run every run of a job; a run that raises becomes a failed row, never an exception."""
     outcomes = []
@@ -146,9 +158,10 @@ def run_job(job: Job, kinds: dict[str, str]) -> list[Outcome]:
         try:
             if sc is None:
                 sc = point_scenario(job.base, job.values)
-            result = sim.runner.run_replicate(sc, seed, replicate=replicate, inputs=_inputs(sc),
-                                              firm_snapshots=False)
-            row.update(metrics_row(result, sc, job.years, job.metrics))
+            run_sc = _posterior_draw(sc, seed, job.values, row)
+            result = sim.runner.run_replicate(run_sc, seed, replicate=replicate,
+                                              inputs=_inputs(sc), firm_snapshots=False)
+            row.update(metrics_row(result, run_sc, job.years, job.metrics))
             series = None
             if job.series != "none":
                 frame = (result.annual if job.series == "annual" else result.national).copy()
