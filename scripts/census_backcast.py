@@ -53,7 +53,9 @@ CENSUS_YEAR = 2023
 def census_counts() -> pd.DataFrame:
     """Census 2023 by NBS category: firms, employment, revenue_bn_yuan (index "01".."04")."""
     obs = measurement.observed_table()
-    obs = obs[(obs["year"] == CENSUS_YEAR) & (obs["category"] != measurement.ALL)]
+    census = ("census_legal_entities", "census_employment", "census_revenue_bn_yuan")
+    obs = obs[(obs["year"] == CENSUS_YEAR) & (obs["category"] != measurement.ALL)
+              & obs["series"].isin(census)]
     wide = obs.pivot(index="category", columns="series", values="value")
     return wide.rename(columns={"census_legal_entities": "firms", "census_employment": "employment",
                                 "census_revenue_bn_yuan": "revenue_bn_yuan"})

@@ -65,9 +65,12 @@ def share_against_target(national, annual, summary, ax, scenario: str = ""):
                     fmt=GRADE_MARKERS.get(o["grade"], "o"), color="black", ms=6, capsize=3,
                     zorder=5, label=f"published {int(o['year'])}: {o['value']:g}% "
                                     f"(grade {o['grade']})")
-    ax.axhline(target, color="tab:red", ls="--", lw=1)
-    ax.plot(pd.Timestamp(f"{year}-07-01"), target, marker="*", ms=14, color="tab:red",
-            zorder=6, label=f"target {target:g}% in {year}")
+    share_targets = [(t["value"], t["year"]) for t in summary.get("targets", [])
+                     if t.get("indicator") == OFFICIAL_SHARE] or [(target, year)]
+    for value, when in share_targets:
+        ax.axhline(value, color="tab:red", ls="--", lw=1)
+        ax.plot(pd.Timestamp(f"{when}-07-01"), value, marker="*", ms=14, color="tab:red",
+                zorder=6, label=f"target {value:g}% in {when}")
     ax.set_ylabel("core digital VA, % of GDP")
     p = summary.get("probability_target_hit")
     head = f"{scenario}: core digital economy share of GDP" if scenario else \

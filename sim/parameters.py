@@ -75,7 +75,7 @@ PARAMETERS: list[Param] = [
     P("calibration.core_va_2020_bn_yuan", 7910.0, "bn yuan", "Core digital economy value added in "
       "2020; the initial state is scaled to reproduce it.", "7.8% x GDP 101.36 trn (State Council "
       "2022; CCID)", min=1, max=1e6),
-    P("calibration.firm_count_million", 2.5911, "million firms", "Real core-digital firms the "
+    P("calibration.firm_count_million", 2.5114, "million firms", "Real core-digital firms the "
       "agents stand for in January 2020.", "NBS 5th economic census 2023 (2.92 m by category) "
       "back-cast to 2020 by the model's 2020-23 firm growth per category "
       "(scripts/census_backcast.py, sim/data/SOURCES.md)", min=0.0001, max=100),

@@ -37,6 +37,34 @@ class ScenarioError(ValueError):
         self.file, self.line, self.key, self.problem = str(file or "<scenario>"), line, key, problem
         where = self.file + (f":{line}" if line else "")
         super().__init__(f"{where}: {key + ': ' if key else ''}{problem}")
+        self.problems: list[ScenarioError] = [self]
+
+
+def all_of(errors: list[ScenarioError]) -> ScenarioError:
+    """One error that reports every problem found in a file (a line each), so a user fixes
+    them in one pass; it is located, and reads, as the first one."""
+    if len(errors) == 1:
+        return errors[0]
+    first = errors[0]
+    combined = ScenarioError(first.file, first.line, first.key, first.problem)
+    combined.problems = list(errors)
+    combined.args = ("\n".join(str(e) for e in errors) + f"\n({len(errors)} problems)",)
+    return combined
+
+
+class Problems:
+    """The problems a check finds, raised together."""
+
+    def __init__(self):
+        self.found: list[ScenarioError] = []
+
+    def add(self, error: ScenarioError) -> None:
+        if all(str(e) != str(error) for e in self.found):
+            self.found.append(error)
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise all_of(self.found)
 
 
 # --------------------------------------------------------------------------- reading files
@@ -523,10 +551,15 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
     sc = Scenario(tree, Path(path) if path else None,
                   name=str(unknown_top.get("name") or (Path(path).stem if path else "defaults")),
                   description=str(unknown_top.get("description", "")), origin=origin)
-    # unknown keys first: they explain most type errors
+    # unknown keys first (all of them): they explain most type errors
+    problems = Problems()
     for key in _flatten_keys(data):
         file, line = origin.get(key, (str(path), None))
-        _check_known(key, file, line)
+        try:
+            _check_known(key, file, line)
+        except ScenarioError as exc:
+            problems.add(exc)
+    problems.raise_any()
     return sc.validate()
 
 
@@ -560,16 +593,21 @@ def month_index(month: str) -> int:
 
 
 def validate_tree(sc: Scenario) -> None:
+    """Every problem of the scenario, stage by stage (a later stage assumes the earlier holds)."""
+    problems = Problems()
     for key, value in non_finite(sc.tree):
-        raise sc.error(key, finite_problem(value))
+        problems.add(sc.error(key, finite_problem(value)))
+    problems.raise_any()
     tree = {"name": sc.name, "description": sc.description, **sc.tree}
     errors = sorted(_VALIDATOR.iter_errors(tree), key=lambda e: list(map(str, e.absolute_path)))
     for err in errors:
         path = [str(p) for p in err.absolute_path]
         if err.validator == "additionalProperties":
             extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
-            key = ".".join(path + [str(extra[0])])
-            raise sc.error(key, "unknown key" + suggest(key))
+            for name in extra:
+                key = ".".join(path + [str(name)])
+                problems.add(sc.error(key, "unknown key" + suggest(key)))
+            continue
         key = ".".join(path) or "(top)"
         what = err.message
         if err.validator in ("type",):
@@ -585,33 +623,36 @@ def validate_tree(sc: Scenario) -> None:
             lo, hi = err.schema.get("minimum"), err.schema.get("maximum")
             unit = next((f" ({q.unit})" for q in PARAMETERS if key.startswith(q.key)), "")
             what = f"value {err.instance} out of range [{lo}, {hi}]{unit}"
-        raise sc.error(key, what)
+        problems.add(sc.error(key, what))
+    problems.raise_any()
     # Checks beyond JSON schema
     for p in PARAMETERS:
         if p.kind == "month" and not MONTH_RE.match(str(sc.get(p.key))):
-            raise sc.error(p.key, f"expected a month as YYYY-MM, got {sc.get(p.key)!r}")
+            problems.add(sc.error(p.key, f"expected a month as YYYY-MM, got {sc.get(p.key)!r}"))
     until = sc.get("export_controls.historical_until")
     if until != "all" and not MONTH_RE.match(str(until)):
-        raise sc.error("export_controls.historical_until",
-                       f"expected 'all' or a month as YYYY-MM, got {until!r}")
+        problems.add(sc.error("export_controls.historical_until",
+                              f"expected 'all' or a month as YYYY-MM, got {until!r}"))
+    problems.raise_any()
     start, end = month_index(sc.get("run.start")), month_index(sc.get("run.end"))
     if end < start:
-        raise sc.error("run.end", f"run ends ({sc.get('run.end')}) before it starts "
-                                  f"({sc.get('run.start')})")
+        problems.add(sc.error("run.end", f"run ends ({sc.get('run.end')}) before it starts "
+                                         f"({sc.get('run.start')})"))
     if start < month_index("2020-01"):
-        raise sc.error("run.start", "runs start in 2020-01 or later (the calibration year is 2020)")
+        problems.add(sc.error("run.start",
+                              "runs start in 2020-01 or later (the calibration year is 2020)"))
     # the single legacy target must lie inside the run; listed targets after its end are
     # reported as not judged (a run cut short still reports them), before its start refused
     if sc.legacy_target_in_effect():
         tgt = sc.get("target.year")
         if not (start <= tgt * 12 and tgt * 12 + 11 <= end):  # the target is an annual share
-            raise sc.error("target.year", f"target year {tgt} is not a whole year of the run "
-                                          f"{sc.get('run.start')}..{sc.get('run.end')} (January "
-                                          "to December must be simulated)")
+            problems.add(sc.error("target.year", f"target year {tgt} is not a whole year of the "
+                                  f"run {sc.get('run.start')}..{sc.get('run.end')} (January "
+                                  "to December must be simulated)"))
     for i, t in enumerate(sc.tree.get("targets") or []):
         if t["year"] * 12 < start:
-            raise sc.error(f"targets.{i}.year", f"target year {t['year']} is before the run "
-                                                f"starts ({sc.get('run.start')})")
+            problems.add(sc.error(f"targets.{i}.year", f"target year {t['year']} is before the "
+                                  f"run starts ({sc.get('run.start')})"))
     events = sc.get("export_controls.extra_events")
     prev = None
     for i, ev in enumerate(events):
@@ -619,16 +660,18 @@ def validate_tree(sc: Scenario) -> None:
         d = str(ev["date"])
         problem = date_problem(d)
         if problem:
-            raise sc.error(key, problem)
+            problems.add(sc.error(key, problem))
+            continue
         mi = month_index(d)
         if mi < start or mi > end:
-            raise sc.error(key, f"event date {d} is outside the run "
-                                f"{sc.get('run.start')}..{sc.get('run.end')}")
+            problems.add(sc.error(key, f"event date {d} is outside the run "
+                                       f"{sc.get('run.start')}..{sc.get('run.end')}"))
         if prev is not None and d < prev:
-            raise sc.error(key, f"event dates out of order: {d} comes after {prev}")
+            problems.add(sc.error(key, f"event dates out of order: {d} comes after {prev}"))
         prev = d
     for key in ("data.regions_file", "data.gdp_file", "data.events_file"):
         path = sc.resolve_path(key)
         problem = path and file_problem(path)
         if problem:
-            raise sc.error(key, f"{path}: {problem}")
+            problems.add(sc.error(key, f"{path}: {problem}"))
+    problems.raise_any()

@@ -338,3 +338,20 @@ def test_shipped_inputs_load_unchanged():
         load_experiment(path)
     for path in sorted((ROOT / "calibration").glob("targets_*.csv")):
         read_targets(path)
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path, capsys):
+    base = Path("scenarios/baseline.yaml").resolve()
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: {base}\nagglomeration:\n  elasticty: 0.1\n"
+                    "spillover:\n  strenght: 2\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    found = [(e.line, e.key) for e in exc.value.problems]
+    assert found == [(3, "agglomeration.elasticty"), (5, "spillover.strenght")]
+    path.write_text(f"extends: {base}\ninnovation:\n  zeta: -5\nspillover:\n  strength: 99\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: innovation.zeta: value -5 out of range" in err
+    assert f"{path}:5: spillover.strength: value 99 out of range" in err
+    assert "(2 problems)" in err

@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 from sim import measurement
 from sim.figures import GRADE_MARKERS, observed_points
 from sim.outputs import OFFICIAL_SHARE
+from sim.targets import SHARE, targets_of
 from sim.viz.panels.base import Panel
 from sim.viz.scales import month_x, time_axis
 from sim.viz.style import INK, TARGET_COLOUR
@@ -37,8 +38,8 @@ class SharePanel(Panel):
     size = (5.6, 2.8)
 
     def layout_key(self):
-        target = self.model.config["target.share_pct"]
-        lo, hi = 6.0, target + 1.0
+        shares = [t.value for t in targets_of(self.model.config) if t.indicator == SHARE]
+        lo, hi = 6.0, max(shares or [self.model.config["target.share_pct"]]) + 1.0
         if self.model.history.share_pct:
             y = np.asarray(self.model.history.share_pct)
             lo, hi = min(lo, np.floor(y.min() - 0.3)), max(hi, np.ceil(y.max() + 0.3))
@@ -49,11 +50,18 @@ class SharePanel(Panel):
         ax = self.ax = self.axes((0.09, 0.12, 0.88, 0.66))
         time_axis(ax, m)
         ax.set_ylim(*self.layout_key())
-        target, year = m.config["target.share_pct"], int(m.config["target.year"])
-        ax.axhline(target, color=TARGET_COLOUR, linestyle="--", linewidth=1.2, zorder=1)
-        ax.text(ax.get_xlim()[0] + 0.06, target + 0.07, f"Target: {target:g}% of GDP in {year}",
-                color=TARGET_COLOUR, fontsize=8.5, va="bottom")
-        ax.axvspan(year, year + 1, color="#f7e6e4", zorder=0, linewidth=0)
+        # every target of the scenario: the core-share ones drawn, the others named
+        listed = targets_of(m.config)
+        others = [t.label for t in listed if t.indicator != SHARE]
+        for t in (t for t in listed if t.indicator == SHARE):
+            ax.axhline(t.value, color=TARGET_COLOUR, linestyle="--", linewidth=1.2, zorder=1)
+            ax.text(ax.get_xlim()[0] + 0.06, t.value + 0.07,
+                    f"Target: {t.value:g}% of GDP in {t.year}", color=TARGET_COLOUR,
+                    fontsize=8.5, va="bottom")
+            ax.axvspan(t.year, t.year + 1, color="#f7e6e4", zorder=0, linewidth=0)
+        if others:
+            ax.text(0.99, 0.97, "Also targeted: " + "; ".join(others), transform=ax.transAxes,
+                    ha="right", va="top", fontsize=7, color=TARGET_COLOUR)
         # the published official-basis shares, with their grades (sim/data/observed.csv)
         for _, o in observed_points().iterrows():
             ax.plot(int(o["year"]) + 0.5, o["value"], GRADE_MARKERS.get(o["grade"], "o"),
