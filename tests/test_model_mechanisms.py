@@ -164,10 +164,10 @@ CASES = [
      "selection moves jobs to productive firms (t=12)"),
     ("entry_exit.entry_rate_pct", 0.0, 20.0, real_firms, +1, "entry adds firms (t=93)"),
     ("entry_exit.entry_rate_pct", 0.0, 20.0, share_2025, +1, "and value added (t=25)"),
-    # t=3.7 at seeds 1-4, 7.3 at seeds 1-12 (all positive, +0.055 mean); the t=1.95 it had
-    # before came from entrants inheriting named firms' accounts-inflated technology
+    # t=8 at seeds 1-4 and 9 at seeds 1-12 (all positive, mean +0.061); the t=1.95 of
+    # wp-chips did not survive the census-built population (t=8 there too)
     ("entry_exit.spinoff_share", 0.0, 0.6, specialisation, +1,
-     "spin-offs make entry local, so sectors stay where they are (t=4)"),
+     "spin-offs make entry local, so sectors stay where they are (t=8)"),
     ("export_controls.severity", 0.0, 1.0, import_gap_2025, +1,
      "controls cut the imported chip supply"),
     ("export_controls.severity", 0.0, 1.0, direct_loss_2025, +1,
