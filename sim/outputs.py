@@ -17,7 +17,8 @@ Files in the output directory (column names are a contract other tools build on)
   produced it, firms and employment at the month's end)
   firms.csv     replicate, year, firm_id, region, sector, weight, revenue_bn_yuan,
                 value_added_bn_yuan, employment, productivity, knowledge, age_months
-                (opt-in: `clustersim run --firm-snapshots`; a row per agent and year)
+                (opt-in: `clustersim run --firm-snapshots`; a row per agent and year;
+                revenue at the sub-sector's VA ratio, a named firm's at its own)
   clusters.csv  replicate, year, cluster_id, cluster, region, value_added_bn_yuan,
                 share_of_national_pct, employment, firms, direct_loss_bn_yuan  (a row per
                 cluster and complete year: the year's value added and direct loss, employment
@@ -130,7 +131,7 @@ class Recorder:
                 "firm_id": f.firm_id[rows],
                 "region": _labels(model.region_ids, f.region[rows]),
                 "sector": _labels(model.subsector_ids, sub),
-                "weight": f.weight[rows], "revenue_bn_yuan": 12 * va / model.va_ratio[sub],
+                "weight": f.weight[rows], "revenue_bn_yuan": 12 * va / _revenue_ratio(model, rows),
                 "value_added_bn_yuan": 12 * va, "employment": f.employment[rows],
                 "productivity": f.productivity[rows], "knowledge": f.knowledge[rows],
                 "age_months": f.age_months[rows]}))
@@ -195,6 +196,14 @@ def regional_balance(clusters: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["replicate", "year", *BALANCE_COLUMNS])
 
 
+def _revenue_ratio(model, rows: np.ndarray) -> np.ndarray:
+    """VA / revenue of the firms at `rows`, as production.revenue_ratio gives it: a named
+    firm's own, else its sub-sector's."""
+    named, ratios = model.firms.named[rows], model.revenue_ratios
+    return np.where(named >= 0, ratios.named[np.maximum(named, 0)],
+                    ratios.subsector[model.firms.subsector[rows]])
+
+
 def _named_snapshot(model, replicate: int) -> pd.DataFrame:
     """Year-end accounts of the named firms alive, at their own VA ratio (named_firms.csv)."""
     f, rows = model.firms, model.firms.rows
@@ -204,7 +213,7 @@ def _named_snapshot(model, replicate: int) -> pd.DataFrame:
     return pd.DataFrame({
         "replicate": replicate, "year": model.month // 12,
         "firm": table["firm_id"].to_numpy()[f.named[rows]],
-        "revenue_bn_yuan": va / table["va_to_revenue"].to_numpy(float)[f.named[rows]],
+        "revenue_bn_yuan": va / _revenue_ratio(model, rows),
         "value_added_bn_yuan": va, "employment": f.employment[rows],
         "net_worth_bn_yuan": f.net_worth[rows],
         "listed": (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= model.month)})
