@@ -13,6 +13,7 @@ best practice that imitators copy, after this month's innovations), so the month
 stages, the usual Mesa idiom for that:
 
     model    export-control rules due; aggregates from the firms as they start the month
+             (the imported-chip index at last month's output)
     firms    shuffle_do("produce"):  chip supply and stockpile, capacity-growth penalty, the
                                      listed-firm cut, productivity, value added
     model    wages and selection means by sub-sector; national figures
@@ -27,11 +28,13 @@ spillover.knowledge_next, ...), called here firm by firm, so the two cannot drif
 the reference writes itself is the conventional wiring (agents, loops, shuffled activation)
 and the few lines the compiled pass has inline rather than as an equation function
 (export_controls._supply_rows): a tier's supply and shortfall, and where a firm's chip
-shortfall lands (current output for an Entity-List firm whose stock of a short tier is gone,
-capacity growth otherwise). Import gap and volume, re-routing, self-sufficiency and demand
-growth are the model's functions. Named firms come with their own accounts in the copied
-population (2020 VA at their own VA ratio, 2020 equity, the relative productivity at which
-selection is neutral for them) and exit like any firm.
+shortfall lands (current output for an Entity-List firm whose stock of a short chip tier is
+gone, capacity growth otherwise; equipment, a capital input, only ever slows growth). Import
+gap and volume, re-routing, self-sufficiency, demand growth and its saturation are the
+model's functions. Named firms come with their own accounts in the copied population (2020
+VA at their own VA ratio, 2020 equity, R&D intensity, the relative productivity at which
+selection is neutral for them), pay R&D on revenue at their own VA ratio, get the listed share
+of each rule that lists them, and exit like any firm.
 
 Same population: the reference starts from the initial state of ClusterModel(config, seed,
 firms) (population, 2020 level calibration, fixed tables), copied firm by firm. Per-firm
