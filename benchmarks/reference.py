@@ -13,6 +13,7 @@ best practice that imitators copy, after this month's innovations), so the month
 stages, the usual Mesa idiom for that:
 
     model    export-control rules due; aggregates from the firms as they start the month
+             (the imported-chip index at last month's output)
     firms    shuffle_do("produce"):  chip supply and stockpile, capacity-growth penalty, the
                                      listed-firm cut, productivity, value added
     model    wages and selection means by sub-sector; national figures
@@ -27,11 +28,13 @@ spillover.knowledge_next, ...), called here firm by firm, so the two cannot drif
 the reference writes itself is the conventional wiring (agents, loops, shuffled activation)
 and the few lines the compiled pass has inline rather than as an equation function
 (export_controls._supply_rows): a tier's supply and shortfall, and where a firm's chip
-shortfall lands (current output for an Entity-List firm whose stock of a short tier is gone,
-capacity growth otherwise). Import gap and volume, re-routing, self-sufficiency and demand
-growth are the model's functions. Named firms come with their own accounts in the copied
-population (2020 VA at their own VA ratio, 2020 equity, the relative productivity at which
-selection is neutral for them) and exit like any firm.
+shortfall lands (current output for an Entity-List firm whose stock of a short chip tier is
+gone, capacity growth otherwise; equipment, a capital input, only ever slows growth). Import
+gap and volume, re-routing, self-sufficiency, demand growth and its saturation are the
+model's functions. Named firms come with their own accounts in the copied population (2020
+VA at their own VA ratio, 2020 equity, R&D intensity, the relative productivity at which
+selection is neutral for them), pay R&D on revenue at their own VA ratio, get the listed share
+of each rule that lists them, and exit like any firm.
 
 Same population: the reference starts from the initial state of ClusterModel(config, seed,
 firms) (population, 2020 level calibration, fixed tables), copied firm by firm. Per-firm
@@ -48,13 +51,13 @@ import statistics
 import mesa
 import numpy as np
 
-from sim.inputs import TIERS
 from sim.mechanisms import (agglomeration, demand, export_controls, innovation, platform, policy,
                             spillover)
 from sim.mechanisms.entry_exit import location_probabilities
 from sim.mechanisms.production import (firm_productivity, firm_profit, rd_response,
                                        value_added)
 from sim.model import ClusterModel, month_label
+from sim.registry import TIER_CURRENT_INPUT, TIERS
 
 
 class RefFirm(mesa.Agent):
@@ -63,7 +66,7 @@ class RefFirm(mesa.Agent):
     def __init__(self, model, region, subsector, sector, weight, employment, technology,
                  knowledge, rd_intensity, net_worth, inventory, age_months=0, listed_month=-1,
                  named=-1, productivity=0.0, value_added=0.0, output_cap=1.0, shock_variance=1.0,
-                 selection_reference=1.0, growth_penalty=0.0):
+                 selection_reference=1.0, growth_penalty=0.0, listed_share=1.0):
         super().__init__(model)
         self.region, self.subsector, self.sector = region, subsector, sector
         self.weight, self.employment = weight, employment
@@ -75,32 +78,40 @@ class RefFirm(mesa.Agent):
         self.shock_variance = shock_variance
         # a named firm is selected relative to its own 2020 position (its accounts), others at 1
         self.selection_reference, self.growth_penalty = selection_reference, growth_penalty
+        self.listed_share = listed_share  # of ordinary availability, once Entity-listed
+        # VA / revenue: a named firm's own (its report), else its sub-sector's
+        self.revenue_ratio = (model.named_va_ratio[named] if named >= 0
+                              else model.va_ratio[subsector])
         self.rd_share = 0.0
 
     def produce(self) -> None:
         """Chip supply and stockpile; the shortfall slows capacity growth, and cuts current
-        output only for an Entity-List firm with a short tier's stock exhausted; then
-        productivity and value added."""
+        output only for an Entity-List firm with a short chip tier's stock exhausted
+        (equipment, a capital input, never cuts output); then productivity and value added."""
         m = self.model
         listed = 0 <= self.listed_month <= m.month
-        avail = m.listed_availability if listed else m.availability  # after re-routing
+        share = self.listed_share if listed else 1.0
         dom, dep = m.domestic[self.subsector], m.dependence[self.subsector]
-        cap, exhausted = 1.0, False
+        chip_cap, capital_cap, exhausted = 1.0, 1.0, False
         for t in range(m.n_tiers):
-            supply = dom[t] + (1.0 - dom[t]) * avail[t]
+            supply = dom[t] + (1.0 - dom[t]) * m.availability[t] * share  # after re-routing
             short = 1.0 - supply if dep[t] > 0 else 0.0
             # restock only while imports cover current use
             usable, self.inventory[t] = export_controls.stock_draw(
                 self.inventory[t], short, supply, m.target_inventory,
                 m.restock_rate if short <= 1e-12 else 0.0)
             c = export_controls.tier_cap(dep[t], usable)
-            exhausted = exhausted or (c < 1.0 and self.inventory[t] <= 0.0)
-            cap = min(cap, c)
+            if m.current_input[t]:
+                exhausted = exhausted or (c < 1.0 and self.inventory[t] <= 0.0)
+                chip_cap = min(chip_cap, c)
+            else:
+                capital_cap = min(capital_cap, c)
         cut = listed and exhausted
-        self.output_cap = cap if cut else 1.0
-        # the shortfall 1 - cap slows growth unless it already cuts output; 01_ic gains
-        # substitution demand (a negative penalty)
-        self.growth_penalty = ((0.0 if cut else m.growth_penalty * (1.0 - cap))
+        self.output_cap = chip_cap if cut else 1.0
+        # the shortfall slows growth except the part the cut already takes from output; 01_ic
+        # gains substitution demand (a negative penalty)
+        growth_cap = capital_cap if cut else min(chip_cap, capital_cap)
+        self.growth_penalty = (m.growth_penalty * (1.0 - growth_cap)
                                - m.substitution_bonus[self.subsector])
         self.productivity = firm_productivity(self.technology, self.knowledge ** m.theta,
                                               m.agglomeration[self.region],
@@ -112,13 +123,13 @@ class RefFirm(mesa.Agent):
         m, s = self.model, self.subsector
         rd = rd_response(self.rd_intensity, m.rd_policy, self.listed_month, m.month,
                          m.listed_rd_factor)
-        rd_gross = rd * (self.value_added / m.va_ratio[s])
+        rd_gross = rd * (self.value_added / self.revenue_ratio)
         self.net_worth += firm_profit(self.value_added, self.employment, m.wage[s], rd_gross,
                                       m.rd_net_share)
         if self.sector == 0:  # NBS 01 firms' R&D drives the domestic-chip learning curve
             m.chip_rd_month += self.weight * rd_gross
         # innovation (K+S): success with probability 1 - exp(-zeta rd), Beta jump if better
-        self.rd_share = rd / m.va_ratio[s]
+        self.rd_share = rd / self.revenue_ratio
         if self.random.random() < 1.0 - math.exp(-m.zeta * self.rd_share):
             jump = m.jump_low + m.jump_range * self.random.betavariate(m.beta_a, m.beta_b)
             if jump > 0:
@@ -172,6 +183,9 @@ class ReferenceModel(mesa.Model):
         self.dependence = twin.dependence.tolist()
         self.dependence_array, self.domestic_2020 = twin.dependence, twin.domestic_2020
         self.va_ratio = twin.va_ratio.tolist()
+        self.named_va_ratio = twin.revenue_ratios.named.tolist()
+        self.current_input = list(TIER_CURRENT_INPUT)  # chip tiers; equipment is capital
+        self.current_array = np.asarray(TIER_CURRENT_INPUT, float)
         self.w_region_distance, self.h_sector = twin.w_region_distance, twin.h_sector
         self.platform_reach = config["platform.reach"]
         # sector demand: the same draws as the array model's (its own stream of the seed)
@@ -179,7 +193,10 @@ class ReferenceModel(mesa.Model):
         self.demand_rng = np.random.default_rng([seed, demand.DEMAND_STREAM])
         self.demand_observed = twin.demand_observed  # year -> observed growth (2021-23)
         self.demand_absorption = config["production.demand_absorption"]
+        self.saturation_pct = config["production.saturation_share_pct"]
+        self.gdp_by_year = twin.gdp_by_year
         self.sector_productivity, self.demand_growth = None, twin.demand_growth
+        self.saturation = twin.demand_saturation  # f: 1 until a drawn year finds the market filling
         self.area, self.pull = twin.area, twin.pull
         self.attractiveness_2020, self.designated = twin.attractiveness_2020, twin.inputs.designated
         self.designation_month = twin.designation_month
@@ -198,7 +215,7 @@ class ReferenceModel(mesa.Model):
         # parameters as plain numbers
         ec, inn, sp, ee, prod = (p["export_controls"], p["innovation"], p["spillover"],
                                  p["entry_exit"], p["production"])
-        self.restock_rate, self.listed_share = ec["restock_rate"], ec["listed_availability"]
+        self.restock_rate, self.default_listed_share = ec["restock_rate"], ec["listed_availability"]
         self.reroute_share, self.growth_penalty = ec["reroute_share"], ec["growth_penalty"]
         self.substitution_rate = ec["substitution_rate"]
         self.listed_rd_factor = 1 + ec["listed_rd_boost_pct"] / 100
@@ -227,7 +244,7 @@ class ReferenceModel(mesa.Model):
             "region", "subsector", "sector", "weight", "employment", "technology", "knowledge",
             "rd_intensity", "net_worth", "inventory", "age_months", "listed_month", "named",
             "productivity", "value_added", "output_cap", "shock_variance",
-            "selection_reference", "growth_penalty")}
+            "selection_reference", "growth_penalty", "listed_share")}
         for i in range(len(rows)):
             RefFirm(self, **{name: values[i] for name, values in columns.items()})
         del twin, columns
@@ -264,9 +281,15 @@ class ReferenceModel(mesa.Model):
             self.controls = export_controls.apply_rule(self.controls, ev.avail, ev.foreign_knowledge,
                                                        self.severity, ev.direction)
             listed = {self.named_ids.index(i) for i in ev.entity_list_add if i in self.named_ids}
+            # the listing's own share, scaled by severity; a later rule only tightens it
+            level = (self.default_listed_share if ev.listed_availability is None
+                     else ev.listed_availability)
+            share = 1.0 - self.severity * (1.0 - level)
             for firm in self.agents:
-                if firm.named in listed and firm.listed_month < 0:
-                    firm.listed_month = ev.month
+                if firm.named in listed:
+                    if firm.listed_month < 0:
+                        firm.listed_month = ev.month
+                    firm.listed_share = min(firm.listed_share, share)
             self._next_event += 1
 
     def start_month_aggregates(self) -> None:
@@ -301,19 +324,24 @@ class ReferenceModel(mesa.Model):
         self.domestic_array = export_controls.domestic_share(
             self.domestic_2020, np.full(self.n_tiers, self.learning), len(self.dependence))
         self.domestic = self.domestic_array.tolist()
-        # imported supply after re-routing through third countries; Entity-List firms get a share
+        # imported supply after re-routing through third countries (an Entity-List firm gets
+        # its listed_share of it)
         availability = export_controls.rerouted(
             export_controls.soften(self.controls.availability, self.cooperation),
             self.reroute_share)
         self.availability = availability.tolist()
-        self.listed_availability = [self.listed_share * x for x in self.availability]
         # the chip needs imports no longer supply shift demand to domestic chip makers (01_ic)
         gap = export_controls.import_gap(self.dependence_array, self.domestic_array,
                                          availability, self.chip_weights)
         self.substitution_bonus = [0.0] * S
         self.substitution_bonus[self.ic_subsector] = self.substitution_rate * gap
-        volume = export_controls.import_volume(self.dependence_array, self.domestic_array,
-                                               availability, self.chip_weights)
+        # imported use of the chip tiers (not equipment) at last month's output by sub-sector
+        output = [0.0] * S
+        for firm in self.agents:
+            output[firm.subsector] += firm.weight * firm.value_added
+        volume = export_controls.import_volume(self.dependence_array * self.current_array,
+                                               self.domestic_array, availability,
+                                               np.array(output))
         if self._chip_import_base is None:
             self._chip_import_base = volume
         self.chip_import_gap_pct = 100.0 * gap
@@ -351,8 +379,11 @@ class ReferenceModel(mesa.Model):
         if self.month % 12 == 0 and self.month // 12 > self.start_month // 12:
             z = self.demand_rng.standard_normal(n)  # every year, so later draws stay the same
             year = self.month // 12
-            self.demand_growth = (self.demand_observed[year] if year in self.demand_observed
-                                  else demand.yearly_growth(self.demand_mean, self.demand_sd, z))
+            if year in self.demand_observed:
+                self.demand_growth, self.saturation = self.demand_observed[year], 1.0
+            else:
+                mean = self.saturated_mean(year)
+                self.demand_growth = demand.yearly_growth(mean, self.demand_sd, z)
         num, den = [0.0] * n, [0.0] * n
         for firm in self.agents:
             j = firm.weight * firm.employment
@@ -363,7 +394,20 @@ class ReferenceModel(mesa.Model):
         dlog = np.zeros(n) if prev is None else np.log(
             np.where((y > 0) & (prev > 0), y / np.where(prev > 0, prev, 1), 1.0))
         self.sector_productivity = y
-        self.trend = demand.labour_trend(self.demand_growth, dlog, self.demand_absorption).tolist()
+        self.trend = demand.labour_trend(
+            self.demand_growth, dlog,
+            demand.saturated_absorption(self.demand_absorption, self.saturation)).tolist()
+
+    def saturated_mean(self, year: int):
+        """Mean demand growth by sector (%) of a drawn year as the market fills: from last
+        year's core VA share of GDP; sets self.saturation (f)."""
+        gdp = self.gdp_by_year
+        share = demand.previous_year_share(self, year - 1) if year - 1 in gdp else None
+        self.saturation = demand.saturation(share, self.saturation_pct)
+        if self.saturation == 1.0:
+            return self.demand_mean
+        return demand.saturated_mean_pct(self.demand_mean, 100 * (gdp[year] / gdp[year - 1] - 1),
+                                         self.saturation)
 
     def innovation_aggregates(self) -> None:
         n_cells = self.n_regions * self.n_subsectors

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from mesa.experimental.mesa_signals import ModelSignals
 
+from sim import registry
 from sim.firms import FirmTable, Firm
 from sim.mechanisms import entry_exit, export_controls, innovation, production, spillover
 from sim.mechanisms.census import GroupIndex, _take_stock
@@ -40,6 +41,7 @@ def table(rng):
           value_added=rng.uniform(0, 0.1, N), output_cap=rng.uniform(0.3, 1, N),
           productivity=rng.lognormal(6, 0.4, N),
           listed_month=rng.choice([-1, -1, -1, 24250, 24255, 24270], N),
+          listed_share=rng.choice([0.2, 0.05], N),
           inventory=np.where(dep[sub] > 0, rng.choice([0.0, 0.4, 6.0], (N, T)), 0.0),
           selection_reference=rng.choice([1.0, 0.6, 1.8], N),
           growth_penalty=rng.uniform(-0.003, 0.01, N))
@@ -70,31 +72,40 @@ def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
     domestic = rng.uniform(0, 1, (S, T))
     availability = np.array([0.3, 1.0, 0.55, 1.0])  # tiers with and without controls
     bonus = rng.uniform(0, 0.004, S)  # substitution demand by sub-sector
-    terms = SimpleNamespace(listed_availability=0.2, restock_rate=0.1, reroute_share=0.3,
-                            growth_penalty=0.01)
-    # firm by firm: re-routing recovers 30% of each gap; listed firms get 20% of the result
+    terms = SimpleNamespace(restock_rate=0.1, reroute_share=0.3, growth_penalty=0.01)
+    # firm by firm: re-routing recovers 30% of each gap; a listed firm gets its own
+    # listed_share of the result; the last tier (equipment) is capital, not a current input
+    assert registry.TIER_CURRENT_INPUT == (True, True, True, False)
     routed = availability + 0.3 * (1.0 - availability)
     listed = (f.listed_month[rows] >= 0) & (f.listed_month[rows] <= month)
-    sub = f.subsector[rows]
+    sub, share = f.subsector[rows], f.listed_share[rows]
     cap, penalty, inventory = np.ones(len(rows)), np.empty(len(rows)), f.inventory[rows].copy()
     shortfall, cut = np.zeros(len(rows)), np.zeros(len(rows), bool)
+    capital_out = np.zeros(len(rows), bool)  # equipment short with its stock gone
+    capital_short = np.zeros(len(rows), bool)  # equipment short after the stock
     for i, s in enumerate(sub):
-        worst, exhausted = 1.0, False
+        chips, capital, exhausted = 1.0, 1.0, False
         for t in range(T):
             dom, dep = domestic[s, t], f.dependence[s, t]
-            a = routed[t] * (0.2 if listed[i] else 1.0)
+            a = routed[t] * (share[i] if listed[i] else 1.0)
             supply = dom + (1.0 - dom) * a
             short = 1.0 - supply if dep > 0 else 0.0
             usable, inventory[i, t] = export_controls.stock_draw(
                 inventory[i, t], short, supply, 6.0, 0.1 if short <= 1e-12 else 0.0)
             tier = export_controls.tier_cap(dep, usable)
-            exhausted |= tier < 1.0 and inventory[i, t] <= 0.0
-            worst = min(worst, tier)
-        shortfall[i] = 1.0 - worst
-        # the shortfall cuts output of a listed firm out of stock, else slows its growth
+            out = tier < 1.0 and inventory[i, t] <= 0.0
+            if t < T - 1:
+                exhausted |= out
+                chips = min(chips, tier)
+            else:
+                capital_out[i] = out
+                capital = min(capital, tier)
+        shortfall[i], capital_short[i] = 1.0 - min(chips, capital), capital < 1.0
+        # the chip shortfall cuts output of a listed firm out of chip stock, else every
+        # shortfall slows its growth (equipment's always)
         cut[i] = listed[i] and exhausted
-        cap[i] = worst if cut[i] else 1.0
-        penalty[i] = (0.0 if cut[i] else 0.01 * shortfall[i]) - bonus[s]
+        cap[i] = chips if cut[i] else 1.0
+        penalty[i] = 0.01 * (1.0 - (capital if cut[i] else min(chips, capital))) - bonus[s]
     export_controls.supply_by_group(f.dependence, domestic, availability, terms, 6.0, rows,
                                     f.columns, month, bonus)
     assert np.array_equal(f.output_cap[rows], cap)
@@ -105,14 +116,21 @@ def test_supply_by_group_equals_the_firm_by_firm_equations(table, rng):
     assert cut.any() and (listed & ~cut).any()
     assert (~listed & (shortfall > 0)).any() and (shortfall == 0).any()
     assert (cap[cut] < 1).all() and (cap[~cut] == 1).all()
+    # equipment out of stock slows a listed firm without cutting it, also while chips cut it
+    assert (listed & capital_out & ~cut).any() and (cut & capital_short).any()
 
 
 def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng):
     f, rows, month = table, table.rows, 24258
     n = len(rows)
     agg, infra, va_ratio = rng.uniform(0.8, 1.2, R), rng.uniform(0.8, 1.3, R), rng.uniform(0.2, 0.5, S)
+    # two named firms (40 agents each) with VA / revenue of their own accounts
+    named_ratio = np.array([0.12, 0.6])
+    f.named[rows[:40]], f.named[rows[40:80]] = 0, 1
     reg, sub, cap, emp, w = (f.region[rows], f.subsector[rows], f.output_cap[rows],
                              f.employment[rows], f.weight[rows])
+    named = f.named[rows]
+    ratio = np.where(named >= 0, named_ratio[np.maximum(named, 0)], va_ratio[sub])
     prod = production.labour_productivity(f.technology[rows], f.knowledge[rows], 0.3, agg[reg],
                                           infra[reg], 0.05, cap)
     va = production.value_added(emp, prod)
@@ -122,7 +140,7 @@ def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng)
                    for x, listed in zip(f.rd_intensity[rows], f.listed_month[rows])])
     net_worth = f.net_worth[rows] + np.array([
         production.firm_profit(*args, 1 - 0.25)
-        for args in zip(va, emp, wage[sub], rd * (va / va_ratio[sub]))])
+        for args in zip(va, emp, wage[sub], rd * (va / ratio))])
 
     w_va, loss, rd_now, rd_share, chip = (np.empty(n) for _ in range(5))
     jobs, output, va_sub = np.zeros(S), np.zeros(S), np.zeros(S)
@@ -134,12 +152,13 @@ def test_production_and_profit_rows_equal_the_equations_firm_by_firm(table, rng)
     capped = cap < 1
     assert np.sum(loss[:k]) == np.sum((w * va)[capped] * (1 / cap[capped] - 1))
     c = production.profit_rows(rows, f.columns, month, production.RDTerms(1.1, 1.17, 1 - 0.25),
-                               production.RevenueRatios(va_ratio, np.ones(1)), wage, rd_now,
+                               production.RevenueRatios(va_ratio, named_ratio), wage, rd_now,
                                rd_share, chip)
     assert np.array_equal(f.net_worth[rows], net_worth)
-    assert np.array_equal(rd_now, rd) and np.array_equal(rd_share, rd / va_ratio[sub])
+    assert np.array_equal(rd_now, rd) and np.array_equal(rd_share, rd / ratio)
     chip_makers = f.sector[rows] == 0
-    assert np.sum(chip[:c]) == np.sum((w * rd * (va / va_ratio[sub]))[chip_makers])
+    assert np.sum(chip[:c]) == np.sum((w * rd * (va / ratio))[chip_makers])
+    assert (chip_makers & (named >= 0)).any()  # named chip makers' R&D on their own revenue
 
 
 def test_learning_and_growth_rows_equal_the_equations_firm_by_firm(table, rng):
