@@ -446,11 +446,12 @@ class ReferenceModel(mesa.Model):
             s, cell = firm.subsector, firm.region * S + firm.subsector
             counts[s, firm.region] += firm.weight
             j = firm.weight * firm.employment
+            tech = firm.technology / firm.selection_reference  # net of a named firm's accounts
             jobs[cell] += j
-            jobs_tech[cell] += j * firm.technology
+            jobs_tech[cell] += j * tech
             jobs_k[cell] += j * firm.knowledge
             sub_jobs[s] += j
-            sub_tech[s] += j * firm.technology
+            sub_tech[s] += j * tech
             sub_k[s] += j * firm.knowledge
             pools[s].append(firm)
         sector_prob = (counts.sum(1) / counts.sum()).tolist()
@@ -472,7 +473,8 @@ class ReferenceModel(mesa.Model):
                 know = sub_k[s] / max(sub_jobs[s], 1e-300)
             if rng.random() < self.spinoff_share:
                 parent = rng.choices(pools[s], weights=[f.weight for f in pools[s]])[0]
-                r, tech, know = parent.region, parent.technology, parent.knowledge
+                r, know = parent.region, parent.knowledge
+                tech = parent.technology / parent.selection_reference
             tech = tech * self.entrant_productivity * math.exp(sd * rng.gauss(0.0, 1.0)
                                                                - 0.5 * sd ** 2)
             emp = max(self.entrant_size * self.median[s], 1.0)
