@@ -68,7 +68,9 @@ def test_controls_against_none_put_the_direct_loss_where_the_capped_firm_is(runs
     # to the rounding of 10 significant digits in the CSVs (VA about 9,000 bn yuan)
     assert np.allclose(-va, total, rtol=0, atol=1e-4)
     d = diff[diff["indicator"] == "direct_loss_bn_yuan"]
-    assert (d["mean_difference"] > 0).all()   # controls cap output; no controls cap nothing
+    # controls cap output, no controls cap nothing; a listed firm is cut only once its chip
+    # stock is gone (Huawei's FDP rule of 2020-08 bites in 2021), so 2020 may show none
+    assert (d["mean_difference"] >= 0).all() and d["mean_difference"].iloc[-1] > 0
     assert (out / "fan.png").stat().st_size > 0
     assert (out / "fan.svg").read_text().startswith("<?xml")
     manifest = json.loads((out / "manifest.json").read_text())
