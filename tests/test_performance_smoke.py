@@ -219,7 +219,9 @@ def test_month_sums_equal_bincounts_and_group_medians_equal_np_median(table, rng
     entry_exit._staying_sums(rows, stay, cell, sub, f.columns, entry_exit.StayingSums(*sums))
     jobs = w * emp * stay  # zero weight for the firms that leave
     assert np.array_equal(sums[0], np.bincount(cell, w * stay, R * S))
-    assert np.array_equal(sums[2], np.bincount(cell, jobs * f.technology[rows], R * S))
+    # entrants inherit technology net of a named firm's own accounts (comparable_technology)
+    comparable = f.technology[rows] / f.selection_reference[rows]
+    assert np.array_equal(sums[2], np.bincount(cell, jobs * comparable, R * S))
     assert np.array_equal(sums[6], np.bincount(sub, jobs * k, S))
     index = GroupIndex(sub, S)
     expected = [np.median(emp[sub == s]) for s in range(S)]
