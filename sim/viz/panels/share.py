@@ -29,8 +29,12 @@ def calendar_years(model) -> list[tuple[int, float]]:
                            "core_va_bn_yuan": [va[years == y].sum() for y in full],
                            "gdp_bn_yuan": [gdp[years == y].sum() for y in full]})
     annual["core_va_share_gdp_pct"] = 100 * annual["core_va_bn_yuan"] / annual["gdp_bn_yuan"]
-    official = measurement.with_official_share(
-        annual, measurement.params_for(model.config, model.inputs))
+    # the measurement parameters read the GDP table: once per model, not on every redraw
+    params = model.__dict__.get("_measurement_params")
+    if params is None:
+        params = model.__dict__["_measurement_params"] = measurement.params_for(model.config,
+                                                                                model.inputs)
+    official = measurement.with_official_share(annual, params)
     return [(int(y), float(s)) for y, s in zip(full, official[OFFICIAL_SHARE])]
 
 
