@@ -256,7 +256,12 @@ class DaskBackend:
         """Nothing to do: closing the LocalCluster ends its workers with their tasks, and an
         existing cluster's scheduler drops the tasks of a client that leaves."""
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type=None, *exc):
+        if exc_type is not None:
+            # A stop (signal or error) closes connections under gathers still in flight; Tornado
+            # would log each one's CommClosedError with a traceback that says nothing new.
+            for name in ("tornado.application", "distributed", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
