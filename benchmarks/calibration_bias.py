@@ -1,7 +1,8 @@
 """Small-size bias of the calibration moments: every target moment at the calibration's agent
 count and at a large one, the same seeds, at the scenario's values; the difference of the means
 in units of each target's sd, with its standard error.
-`python -m benchmarks.calibration_bias [--small 2000] [--large 50000] [--seeds 4]`."""
+`python -m benchmarks.calibration_bias [--small 2000] [--large 50000] [--seeds 4]
+[--set run.end=2023-12]`."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--large", type=int, default=50000)
     ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="scenario overrides, as the calibration was run (e.g. run.end=2023-12)")
     args = ap.parse_args()
-    config = load_scenario(args.scenario)
+    config = load_scenario(args.scenario, args.set)
     targets, _ = read_targets(args.targets)
     names, seeds = [t.name for t in targets], [42 + s for s in range(args.seeds)]
     small = simulate(config, seeds, args.small, names)

@@ -258,13 +258,15 @@ def parse_yaml(text: str, path) -> tuple[Any, yaml.Node | None]:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _check_duplicate_keys(node, "", path)
+            problems = Problems()
+            _check_duplicate_keys(node, "", path, problems)
+            problems.raise_any()
         return (loader.construct_document(node) if node is not None else None), node
     finally:
         loader.dispose()
 
 
-def _check_duplicate_keys(node: yaml.Node, prefix: str, path) -> None:
+def _check_duplicate_keys(node: yaml.Node, prefix: str, path, problems: Problems) -> None:
     """YAML's last duplicate silently wins; name both lines instead (merge keys `<<` excepted)."""
     if isinstance(node, yaml.MappingNode):
         first: dict[tuple, int] = {}
@@ -272,13 +274,14 @@ def _check_duplicate_keys(node: yaml.Node, prefix: str, path) -> None:
             if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                 line = k.start_mark.line + 1
                 if (k.tag, k.value) in first:
-                    raise ScenarioError(path, line, f"{prefix}{k.value}", "duplicate key (first "
-                                        f"given at line {first[k.tag, k.value]})")
+                    problems.add(ScenarioError(path, line, f"{prefix}{k.value}", "duplicate key "
+                                               f"(first given at line {first[k.tag, k.value]})"))
+                    continue
                 first[k.tag, k.value] = line
-            _check_duplicate_keys(v, f"{prefix}{k.value}.", path)
+            _check_duplicate_keys(v, f"{prefix}{k.value}.", path, problems)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _check_duplicate_keys(v, f"{prefix}{i}.", path)
+            _check_duplicate_keys(v, f"{prefix}{i}.", path, problems)
 
 
 def read_yaml(path: Path, cite: tuple | None = None) -> tuple[dict, dict[str, int]]:
@@ -315,8 +318,10 @@ def read_yaml(path: Path, cite: tuple | None = None) -> tuple[dict, dict[str, in
 
     if node is not None:
         walk(node, "")
+    problems = Problems()
     for key, value in non_finite(data):
-        raise ScenarioError(path, lines.get(key), key, finite_problem(value))
+        problems.add(ScenarioError(path, lines.get(key), key, finite_problem(value)))
+    problems.raise_any()
     return data, lines
 
 
