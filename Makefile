@@ -39,13 +39,15 @@ bench: setup
 
 # The shipped posterior of the baseline (calibration/README.md): ABC-SMC over the free rows of the
 # targets file, 2,000 simulations at 2,000 agents on a local Dask cluster of 2 workers, each run
-# to 2023-12 (the last year with targets: later years cannot inform the fit). Resumes
+# to 2023-12 (the last year with targets: later years cannot inform the fit), each moment
+# corrected by its small-size bias against 10,000 agents (the size of validation). Resumes
 # from calibration/baseline_posterior.abc_history.db if an earlier run was killed; same seed,
 # same posterior, whatever the workers.
 posterior: setup
 	$(VENV)/bin/clustersim calibrate scenarios/baseline.yaml --method abc --set run.end=2023-12 \
 	  --targets calibration/targets_baseline.csv --firms 2000 --population 100 --budget 2000 \
-	  --predictive 40 --seed 42 --dask-local 2 --out calibration/baseline_posterior --overwrite
+	  --predictive 40 --size-bias 10000 --seed 42 --dask-local 2 --out calibration/baseline_posterior \
+	  --overwrite
 
 clean:
 	rm -rf $(VENV) .cache runs

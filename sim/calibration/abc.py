@@ -142,6 +142,42 @@ class Simulator:
         return self.moments(values, sim_seed(self.seed, values))
 
 
+@dataclass
+class SizeBias:
+    """Each moment's mean at the calibration's agent count minus its mean at a larger one, at
+    the scenario's values, over the same seeds (benchmarks/calibration_bias.py measures it)."""
+    small: int
+    large: int
+    seeds: int
+    table: pd.DataFrame   # target, small, large, bias, se
+
+    def of(self, name: str) -> float:
+        return float(self.table.set_index("target").at[name, "bias"])
+
+
+def _moments_at(item: tuple[Simulator, dict, int]) -> dict[str, float]:
+    model, values, seed = item
+    return model.moments(values, seed)
+
+
+def size_bias(model: Simulator, large: int, seeds: int, map_=map) -> SizeBias:
+    """Measured once, before sampling: the bias is taken as constant over the prior (checked
+    at the posterior median in calibration/README.md), so it shifts each target by its own
+    amount and a particle at `model.firms` agents is judged as if it had `large`."""
+    values = {f.key: float(model.config.get(f.key)) for f in model.frees}
+    big = Simulator(model.config, model.frees, model.names, large, model.seed,
+                    model.holdout_from)
+    run_seeds = [model.seed + 900_000 + i for i in range(seeds)]
+    items = [(m, values, s) for m in (model, big) for s in run_seeds]
+    got = pd.DataFrame(list(map_(_moments_at, items)))
+    lo, hi = got.iloc[:seeds], got.iloc[seeds:]
+    table = pd.DataFrame({
+        "target": model.names, "small": lo.mean().to_numpy(), "large": hi.mean().to_numpy(),
+        "bias": (lo.mean() - hi.mean()).to_numpy(),
+        "se": np.sqrt(lo.var(ddof=1) / seeds + hi.var(ddof=1) / seeds).to_numpy()})
+    return SizeBias(model.firms, large, seeds, table)
+
+
 def hide_demand_data(model, year: int) -> None:
     """Back-test: the market growth of `year` and later is drawn, as someone in January of
     `year` would have to: mean (geometric) and sd of the published years before it replace the

@@ -10,6 +10,7 @@ moved inside it."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from sim.scenario import load_scenario
 
 OUTPUT_OF = "clustersim calibrate"
 FILES = frozenset({"fitted.yaml", "posterior.parquet", "abc_report.md", "abc_report.png",
-                   "predictive.csv", "manifest.json", abc.HISTORY})
+                   "predictive.csv", "manifest.json", "size_bias.csv", abc.HISTORY})
 
 
 def _nested(values: dict) -> dict:
@@ -92,7 +93,8 @@ def plot(frees, post, pred, targets, path: Path) -> None:
     plt.close(fig)
 
 
-def report(config, frees, targets, res, pred, command, wall, firms, population) -> str:
+def report(config, frees, targets, res, pred, command, wall, firms, population,
+           bias: abc.SizeBias | None = None) -> str:
     post, w = res.posterior, res.posterior["weight"].to_numpy()
     lines = [f"# ABC-SMC calibration of `{config.name}`", "", f"Written by `{command}`.", "",
              f"pyabc ABC-SMC, {firms:,} firm agents, population {population}, "
@@ -100,8 +102,19 @@ def report(config, frees, targets, res, pred, command, wall, firms, population) 
              f"epsilon {res.epsilon:.3f}, **effective sample size {res.ess:.1f}** of "
              f"{len(post)} particles, **wall time {wall:.0f} s**"
              + (" (resumed from a history left by an earlier run)" if res.resumed else "") + ".",
-             "Distance: sqrt(sum_k ((m_k - t_k) / sd_k)^2), one run per particle.", "",
-             "## Parameters: prior and posterior (weighted)", "",
+             "Distance: sqrt(sum_k ((m_k - t_k) / sd_k)^2), one run per particle.", ""]
+    if bias is not None:
+        lines += [f"**Small-size correction** (size_bias.csv): each moment's mean at {bias.small:,} "
+                  f"agents minus its mean at {bias.large:,}, at the scenario's values over "
+                  f"{bias.seeds} seeds each, is subtracted from every simulated moment, so "
+                  f"particles are judged as {bias.large:,}-agent runs; the predictive check "
+                  "below is corrected the same way.", "",
+                  "| target | bias | se | bias / target sd |", "|---|---|---|---|"]
+        sd = {t.name: t.sd for t in targets}
+        for r in bias.table.itertuples():
+            lines.append(f"| {r.target} | {r.bias:+.4g} | {r.se:.3g} | {r.bias / sd[r.target]:+.2f} |")
+        lines += [""]
+    lines += ["## Parameters: prior and posterior (weighted)", "",
              "| parameter | prior | scenario value | posterior median | 5% | 95% |",
              "|---|---|---|---|---|---|"]
     start = current_values(config, frees)
@@ -148,8 +161,19 @@ def cmd_abc(args, config, targets, frees, command: str, say) -> int:
     with checkpointed(), (DaskBackend(args.dask_local, args.scheduler) if dask else
                           contextlib.nullcontext()) as backend:
         map_ = abc.dask_map(backend.client) if dask else map
-        res = abc.run_abc(config, targets, frees, firms, args.budget, population, seed, db, map_)
+        bias = None
+        judged = targets
+        if args.size_bias:
+            bias = abc.size_bias(model, int(args.size_bias), int(args.size_bias_seeds), map_)
+            say("small-size bias, in target sd: " + ", ".join(
+                f"{t.name.split(':')[1] if t.name.startswith('observed:') else t.name} "
+                f"{bias.of(t.name) / t.sd:+.2f}" for t in targets))
+            # m - bias vs t is m vs t + bias: shift the targets, the simulator stays as it is
+            judged = [dataclasses.replace(t, value=t.value + bias.of(t.name)) for t in targets]
+        res = abc.run_abc(config, judged, frees, firms, args.budget, population, seed, db, map_)
         pred = abc.predictive(model, res.posterior, args.predictive, seed, map_)
+        if bias is not None:
+            pred = pred - bias.table.set_index("target")["bias"][pred.columns]
     wall = time.perf_counter() - t0
     with atomic.staged_directory(out, OUTPUT_OF, FILES, args.overwrite) as tmp:
         res.posterior.to_parquet(tmp / "posterior.parquet", index=False)
@@ -157,13 +181,18 @@ def cmd_abc(args, config, targets, frees, command: str, say) -> int:
                                          encoding="utf-8")
         pred.to_csv(tmp / "predictive.csv", index=False, float_format="%.10g",
                     lineterminator="\n")
+        if bias is not None:
+            bias.table.to_csv(tmp / "size_bias.csv", index=False, float_format="%.10g",
+                              lineterminator="\n")
         plot(frees, res.posterior, pred, targets, tmp / "abc_report.png")
         (tmp / "abc_report.md").write_text(report(config, frees, targets, res, pred, command,
-                                                  wall, firms, population), encoding="utf-8")
+                                                  wall, firms, population, bias),
+                                           encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps({
             "output_of": OUTPUT_OF, "command": command, "method": "abc-smc (pyabc)",
             "scenario_file": str(config.path), "seed": seed, "firm_agents": firms,
             "simulations": res.simulations, "generations": res.generations,
+            "size_bias_agents": args.size_bias,
             "effective_sample_size": round(res.ess, 3), "wall_time_s": round(wall, 3)},
             indent=2) + "\n", encoding="utf-8")
         shutil.copy2(db, tmp / abc.HISTORY)

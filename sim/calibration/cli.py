@@ -250,6 +250,12 @@ def register(subparsers) -> None:
                         "total number of simulations")
     p.add_argument("--predictive", type=int, default=40,
                    help="abc: posterior-predictive draws in the report (default 40)")
+    p.add_argument("--size-bias", type=int, metavar="AGENTS",
+                   help="abc: first measure each target moment's small-size bias (mean at "
+                        "--firms minus mean at AGENTS agents, at the scenario's values) and "
+                        "judge every particle as if it had AGENTS agents (size_bias.csv)")
+    p.add_argument("--size-bias-seeds", type=int, default=16,
+                   help="abc: seeds per size for --size-bias (default 16)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it holds an earlier output of `clustersim calibrate` "
