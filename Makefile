@@ -22,8 +22,14 @@ assets: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The main job: the baseline over its shipped posterior (calibration/baseline_posterior/), one
+# parameter draw per replicate, so the bands and P(target) carry parameter uncertainty; 20
+# replicates of 4,000 agents, about 25 s. `make run SCENARIO=scenarios/escalation.yaml` runs
+# another scenario with the same options (its own parameters unless it names a posterior).
+RUN_SCENARIO ?= calibration/baseline_posterior/fitted.yaml
+RUN_OPTIONS  ?= --replicates 20 --firms 4000
 run: setup
-	$(VENV)/bin/clustersim run $(SCENARIO) --overwrite  # replaces only its own earlier output
+	$(VENV)/bin/clustersim run $(if $(filter command line,$(origin SCENARIO)),$(SCENARIO),$(RUN_SCENARIO)) $(RUN_OPTIONS) --overwrite  # replaces only its own earlier output
 
 viz: setup assets
 	$(VENV)/bin/clustersim viz $(SCENARIO)

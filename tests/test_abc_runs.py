@@ -106,3 +106,29 @@ def test_kill_9_mid_calibration_then_resume_gives_the_uninterrupted_posterior(pr
     assert main(command(d, out)) == 0
     assert (out / "posterior.parquet").read_bytes() == reference.read_bytes()
     assert not db.exists() and (out / abc.HISTORY).exists()
+
+
+def test_size_bias_shifts_each_target_by_its_measured_small_size_bias(problem, tmp_path):
+    """--size-bias 800: each moment's 400-agent mean minus its 800-agent mean, at the scenario's
+    values, is added to its target in the history pyabc judges particles against."""
+    import pandas as pd
+    import pyabc
+
+    config, d, targets = problem
+    out = tmp_path / "biased"
+    assert main(command(d, out, "--size-bias", "800", "--size-bias-seeds", "2")) == 0
+    bias = pd.read_csv(out / "size_bias.csv").set_index("target")
+    assert list(bias.index) == NAMES
+    # the table is the two sizes' means at the scenario's values, over the seeds it names
+    values = {f.key: float(config.get(f.key)) for f in FREES}
+    for firms, col in ((400, "small"), (800, "large")):
+        sim = abc.Simulator(config, FREES, NAMES, firms, 5)
+        runs = pd.DataFrame([sim.moments(values, 5 + 900_000 + i) for i in range(2)])
+        assert runs.mean().to_dict() == pytest.approx(bias[col].to_dict(), rel=1e-8)  # %.10g
+    assert (bias["bias"] - (bias["small"] - bias["large"])).abs().max() < 1e-6  # %.10g
+    assert (bias["bias"].abs() > 0).all()  # 400 and 800 agents differ on every moment
+    judged = pyabc.History(f"sqlite:///{out / abc.HISTORY}").observed_sum_stat()
+    for t in targets:
+        assert float(judged[t.name]) == pytest.approx(t.value + bias.at[t.name, "bias"])
+    report = (out / "abc_report.md").read_text()
+    assert "Small-size correction" in report and "judged as 800-agent runs" in report
