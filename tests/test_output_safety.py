@@ -176,7 +176,7 @@ def test_default_output_names_tell_runs_apart(tmp_path, monkeypatch, capsys):
 
 def test_make_run_passes_overwrite_for_its_own_output():
     make = (REPO / "Makefile").read_text()
-    assert re.search(r"clustersim run \S+ \$\(RUN_OPTIONS\) --overwrite", make)
+    assert re.search(r"clustersim run .+ \$\(RUN_OPTIONS\) --overwrite", make)
 
 
 # ------------------------------------------------------------------ 2. --out checked first
