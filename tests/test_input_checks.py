@@ -79,23 +79,22 @@ def test_duplicate_keys_name_both_lines(tmp_path, body, line, key, first):
                                                           f"{first})")
 
 
-def test_every_duplicate_key_in_a_file_is_reported_at_once(tmp_path):
-    path = child(tmp_path, "run:\n  end: 2025-12\n  end: 2026-12\nrun:\n  start: 2020-01\n")
+@pytest.mark.parametrize("body,found", [
+    ("run:\n  end: 2025-12\n  end: 2026-12\nrun:\n  start: 2020-01\n",
+     ["4: run.end: duplicate key (first given at line 3)",
+      "5: run: duplicate key (first given at line 2)"]),
+    ("spillover:\n  decay_km: .nan\nagglomeration:\n  elasticity: -.inf\n",
+     ["3: spillover.decay_km: must be a finite number",
+      "5: agglomeration.elasticity: must be a finite number"]),
+], ids=["duplicate keys", "non-finite values"])
+def test_every_problem_of_a_kind_in_a_file_is_reported_at_once(tmp_path, body, found):
+    path = child(tmp_path, body)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     text = str(info.value)
-    assert f"{path}:4: run.end: duplicate key (first given at line 3)" in text
-    assert f"{path}:5: run: duplicate key (first given at line 2)" in text
-    assert "(2 problems)" in text
-
-
-def test_every_non_finite_value_in_a_file_is_reported_at_once(tmp_path):
-    path = child(tmp_path, "spillover:\n  decay_km: .nan\nagglomeration:\n  elasticity: -.inf\n")
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    text = str(info.value)
-    assert f"{path}:3: spillover.decay_km: must be a finite number" in text
-    assert f"{path}:5: agglomeration.elasticity: must be a finite number" in text
+    for problem in found:
+        assert f"{path}:{problem}" in text
+    assert f"({len(found)} problems)" in text
 
 
 def test_merge_keys_are_not_duplicates(tmp_path):
