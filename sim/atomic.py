@@ -216,7 +216,7 @@ def _open_stage(path: Path, command: str, say=None) -> tuple[Path, list[Path]]:
         tmp.mkdir()
         mark = json.dumps({"pid": os.getpid(), "output_of": command})
         (tmp / MARKER).write_text(mark + "\n", encoding="utf-8")
-    except OSError:
+    except BaseException:  # SIGTERM/Ctrl-C too: the marker exists as soon as it is opened
         _discard(tmp, created)
         raise
     return tmp, created

@@ -278,6 +278,27 @@ def test_a_swallowed_sigterm_still_stops_the_run_before_it_publishes(tmp_path, m
     assert not out.exists() and temp_dirs(tmp_path) == []
 
 
+def test_a_signal_while_the_marker_is_written_leaves_no_temporary_folder(tmp_path, monkeypatch,
+                                                                       capsys):
+    """CI caught the race: the test saw the marker file and signalled while the run was still
+    writing it, outside any checkpoint, so the interrupt left `_open_stage` undiscarded."""
+    from sim.errors import Terminated
+
+    write_text = Path.write_text
+
+    def interrupted(self, *args, **kwargs):
+        if self.name == atomic.MARKER:
+            self.touch()  # the file exists, as the test's poll sees it, when the signal lands
+            raise Terminated()
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", interrupted)
+    out = tmp_path / "deep" / "out"
+    assert run("--out", out, *TINY) == 143
+    assert capsys.readouterr().err.strip().endswith("run: stopped by SIGTERM; nothing was published")
+    assert list(tmp_path.iterdir()) == []  # neither the temporary folder nor the parent made for it
+
+
 def test_sigterm_stops_calibrate_in_one_line_publishing_nothing(tmp_path):
     out = tmp_path / "fit"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "calibrate", str(BASE), "--targets",
