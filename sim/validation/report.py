@@ -507,15 +507,24 @@ def _decomposition_section(res: Results) -> list[str]:
     if d is None or d.empty:
         return []
     cols = [c for c in ("mechanism", "share_2025_pct", "share_2025_official_pct", "delta_pp",
-                        "delta_official_pp", "log_growth_contribution") if c in d.columns]
+                        "delta_official_pp", "contribution_log_growth", "cluster_growth_sd_pp",
+                        "cluster_growth_slope_pp") if c in d.columns]
+    # the `observed` row carries only the cluster cross-section: a dash, not nan, elsewhere
+    shown = d[cols].astype(object).where(d[cols].notna(), "-")
     return [
         "## What each mechanism contributes (switch-off decomposition)",
         "",
         "From `clustersim decompose` (paired seeds; what 'off' means for each mechanism is "
-        "`sim/decompose.SWITCH_OFF`, listed in docs/decomposition.md with the cluster "
-        "cross-section). delta = scenario minus switched off, pp of the 2025 share.",
+        "`sim/decompose.SWITCH_OFF`, listed in docs/decomposition.md). delta = scenario minus "
+        "switched off, pp of the 2025 share; contribution_log_growth = the same difference in "
+        "log growth of core VA 2020-25 (the scenario's own: `none`'s log_growth_2020_25 "
+        f"{d['log_growth_2020_25'].iloc[0]:.3f}). The last two columns are the cluster "
+        "cross-section of 2020-23 growth (sd across clusters and slope on log initial size, "
+        "pp), simulated beside the `observed` row from sim/data/cluster_growth.csv."
+        if "log_growth_2020_25" in d.columns else
+        "From `clustersim decompose` (paired seeds). delta = scenario minus switched off.",
         "",
-        _md_table(d[cols], {c: ("{}" if c == "mechanism" else "{:.3f}") for c in cols}),
+        _md_table(shown, {c: ("{}" if c == "mechanism" else "{:.3f}") for c in cols}),
         ""]
 
 
