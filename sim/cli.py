@@ -181,8 +181,18 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
                  if v else ""))
     for note in summary["horizon"]:
         print(f"  horizon: {note}")
-    print(f"  outputs: {out}/ (national, annual, regions, sectors, firms CSV; figures/)  "
-          f"[{wall:.1f} s]")
+    print(f"  outputs: {out}/ ({written_files(out)})  [{wall:.1f} s]")
+
+
+def written_files(out: Path) -> str:
+    """What the run wrote, by kind: the table names and file type, then folders."""
+    files = sorted(p for p in out.iterdir() if p.is_file())
+    tables = [p.stem for p in files if p.suffix in (".csv", ".parquet")]
+    kinds = sorted({p.suffix.lstrip(".").upper() for p in files if p.stem in tables})
+    rest = [p.name for p in files if p.stem not in tables]
+    folders = [p.name + "/" for p in sorted(out.iterdir()) if p.is_dir()]
+    return "; ".join(part for part in (", ".join(tables) + " " + "/".join(kinds),
+                                       ", ".join(rest), ", ".join(folders)) if part.strip())
 
 
 def target_line(t: dict) -> str:
