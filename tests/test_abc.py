@@ -1,5 +1,6 @@
 """Bayesian calibration (sim/calibration/abc.py) and runs over a posterior (sim/runner.py)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,14 @@ def test_run_over_a_posterior_is_byte_identical_and_records_the_draws(tmp_path):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
     p = pd.read_csv(outs[0] / "parameters.csv")
     assert list(p["seed"]) == [42, 43] and set(p["innovation.selection"]) <= {0.001, 0.002, 0.003}
+    # the manifest (which also holds the wall time, so is not byte-compared) records the same
+    # draws and the posterior file they came from, so a run can be redone from it alone
+    manifest = json.loads((outs[0] / "manifest.json").read_text())
+    assert Path(manifest["posterior"]["file"]) == (tmp_path / "post.parquet").resolve()
+    assert pd.DataFrame(manifest["posterior"]["draws"]).to_dict("list") == p.to_dict("list")
+    # summary.json carries the posterior-predictive part: P(target) over the 2 draws with its
+    # interval (too few replicates for the variance split, which needs more than parameters + 2)
+    summary = json.loads((outs[0] / "summary.json").read_text())
+    assert summary["posterior"]["draws"] == 2
+    lo, hi = summary["posterior"]["probability_target_hit_90pct_interval"]
+    assert 0 <= lo <= hi <= 1

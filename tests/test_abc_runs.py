@@ -79,6 +79,65 @@ def test_dask_gives_the_posterior_of_one_process_to_the_byte(problem, reference,
     assert (out / "posterior.parquet").read_bytes() == reference.read_bytes()
 
 
+def test_a_dask_scheduler_given_by_address_gives_the_posterior_of_one_process(problem, reference):
+    """--scheduler ADDR: a cluster that was running before the command (started here by the
+    test, as an operator starts `dask scheduler` and its workers) is reached by its tcp address
+    alone, and gives the posterior of one process for the same seed, to the byte: the tasks are
+    seeded by (seed, generation, particle), not by where or in what order they run."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    _, d, _ = problem
+    out = d / "address"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      scheduler_port=0, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        assert main(command(d, out, "--scheduler", address)) == 0
+        # the command closed only its client: the operator's cluster still runs its workers
+        with Client(address, timeout="20s") as client:
+            assert len(client.nthreads()) == 2
+    assert (out / "posterior.parquet").read_bytes() == reference.read_bytes()
+
+
+def test_abc_writes_the_posterior_a_fitted_scenario_pointing_at_it_and_the_report(problem,
+                                                                                   reference):
+    """The outputs of `calibrate --method abc` (the reference run above, 2 free parameters,
+    2 targets): one posterior row per particle with a column per free parameter and a weight;
+    fitted.yaml extends the scenario and names posterior.parquet; the report states the number
+    of simulations, the ESS and the wall time, and has the prior/posterior, correlation and
+    predictive sections, with the figure beside it."""
+    import json
+
+    import pandas as pd
+
+    _, d, _ = problem
+    out = reference.parent
+    post = pd.read_parquet(reference)
+    assert list(post.columns) == [f.key for f in FREES] + ["weight"]
+    assert len(post) == 8 and post["weight"].sum() == pytest.approx(1) and (post["weight"] >= 0).all()
+    for f in FREES:  # inside the uniform priors' bounds
+        assert post[f.key].between(f.low, f.high).all()
+    fitted = load_scenario(out / "fitted.yaml")
+    assert fitted.resolve_path("calibration.posterior") == reference.resolve()
+    assert "extends:" in (out / "fitted.yaml").read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["simulations"] >= 40
+    report = (out / "abc_report.md").read_text()
+    assert f"**{manifest['simulations']:,} simulations**" in report
+    assert "effective sample size" in report and "wall time" in report
+    for section in ("## Parameters: prior and posterior (weighted)",
+                    "## Pairwise posterior correlations (weighted)",
+                    "## Posterior-predictive check (2 draws, one run each)"):
+        assert section in report
+    for name in NAMES:  # every target checked against the predictive draws
+        assert f"| {name} |" in report
+    assert list(pd.read_csv(out / "predictive.csv").columns)[-len(NAMES):] == NAMES
+    assert (out / "abc_report.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def _generations(db: Path) -> int:
     if not db.exists():
         return 0

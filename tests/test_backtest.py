@@ -1,6 +1,7 @@
 """The back-test's pieces (sim/calibration/backtest.py): which targets are held out, what the
-model is not told, and how coverage is counted. The end-to-end command is the ABC run of
-tests/test_abc_runs.py with a split in front; its figures are in docs/backtest.md."""
+model is not told, and how coverage is counted; then the command end to end at a tiny size (the
+ABC run itself is tested in tests/test_abc_runs.py). Its full-size figures are in
+docs/backtest.md."""
 
 from types import SimpleNamespace
 
@@ -72,3 +73,47 @@ def test_a_history_left_by_a_calibration_with_other_targets_is_refused(tmp_path)
         abc.run_abc(load_scenario("scenarios/baseline.yaml"), [_t("software_growth_2020", 13.3)],
                     [free], 400, 10, 2, 0, db)
     assert "h.db" in str(e.value) and "core_share_2020" in str(e.value)
+
+
+def test_backtest_command_end_to_end_writes_coverage_of_the_held_out_series(tmp_path):
+    """The command as a user runs it, at a tiny size (400 agents, 2020-22, 20 simulations):
+    the targets dated before the hold-out year are fitted, the later one is predicted, and
+    coverage.csv, backtest.md and the manifest agree on what was held out and whether the
+    published value fell in its 50% and 90% bands. backtest.md is what `validate-model
+    --backtest` prints in docs/validation.md."""
+    import json
+
+    from sim.calibration.fit import read_targets
+    from sim.validation import report
+
+    held_name = "observed:software_business_revenue_bn_yuan:2022:all"
+    targets = tmp_path / "t.csv"
+    targets.write_text("type,name,value,low,high,sd,grade,source,note\n"
+                       "target,software_growth_2020,13.3,,,3.0,A,test,\n"
+                       "target,hefei_growth_2021,30.1,,,10.0,A,test,\n"
+                       f"target,{held_name},,,,,A,test,\n"
+                       "free,production.trend_growth_pct.03,,0,25,,,test,\n")
+    out = tmp_path / "bt"
+    assert main(["backtest", "scenarios/baseline.yaml", "--targets", str(targets),
+                 "--holdout-from", "2022", "--set", "run.end=2022-12", "--firms", "400",
+                 "--budget", "20", "--population", "5", "--predictive", "10", "--seed", "3",
+                 "--quiet", "--out", str(out)]) == 0
+    published = next(t for t in read_targets(str(targets))[0] if t.name == held_name)
+    cov = pd.read_csv(out / "coverage.csv")
+    assert list(cov["target"]) == [held_name]
+    r = cov.iloc[0]
+    assert r["observed"] == pytest.approx(published.value) and r["sd"] == pytest.approx(published.sd)
+    # nested bands around the median, and the flags say whether the published value is inside
+    assert r["p90_low"] <= r["p50_low"] <= r["predictive_median"] <= r["p50_high"] <= r["p90_high"]
+    for k in (50, 90):
+        assert bool(r[f"covered_{k}"]) == (r[f"p{k}_low"] <= r["observed"] <= r[f"p{k}_high"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["held_out"] == [held_name] and manifest["holdout_from"] == 2022
+    assert manifest["fit_targets"] == ["software_growth_2020", "hefei_growth_2021"]
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert post["production.trend_growth_pct.03"].between(0, 25).all()
+    md = (out / "backtest.md").read_text()
+    section = report.backtest_section(md, "backtest.md")
+    assert section.startswith("## Back-test: fit through 2021, predict 2022 and later")
+    covered = f"{int(cov['covered_50'].sum())} of 1 held-out series in the 50% band"
+    assert held_name in section and covered in section

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from sim.cli import check_option
+from sim.errors import UsageError
 from sim.runner import replicate_seeds
 from sim.scenario import load_scenario
 from sim.validation import docs
@@ -33,6 +34,13 @@ def cmd_validate_model(args) -> int:
     out = Path(args.out)
     figs = Path(args.figures) if args.figures else out.parent / "figures" / "validation"
     report.check_targets(out, figs)  # before minutes of runs
+    backtest = None
+    if args.backtest:  # read and checked before the runs too
+        try:
+            text = Path(args.backtest).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--backtest {args.backtest}: cannot read it: {exc}") from None
+        backtest = report.backtest_section(text, args.backtest)
     say = (lambda *a: None) if args.quiet else (lambda msg: print(f"validate-model: {msg}"))
     t0 = time.perf_counter()
     decomposition = None
@@ -40,7 +48,7 @@ def cmd_validate_model(args) -> int:
         import pandas as pd
         decomposition = pd.read_csv(args.decomposition)
     res = report.run(config, counterfactual, firms, seeds, progress=say,
-                     decomposition=decomposition)
+                     decomposition=decomposition, backtest=backtest)
     command = " ".join(["clustersim validate-model",
                         *(shlex.quote(a) for a in args.argv_for_report)])
     report.write(res, out, figs, command)
@@ -63,6 +71,9 @@ def register(subparsers) -> None:
     p.add_argument("--figures", help="figure folder (default: figures/validation/ beside --out)")
     p.add_argument("--decomposition", metavar="CSV",
                    help="decomposition.csv of `clustersim decompose` to include in the report")
+    p.add_argument("--backtest", metavar="FILE",
+                   help="backtest.md of `clustersim backtest` (or docs/backtest.md) whose "
+                        "'## Back-test' section to include in the report")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_with_argv(cmd_validate_model))
 

@@ -8,6 +8,7 @@ Markdown and the same PNG bytes (no time stamps; matplotlib's Software tag dropp
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +52,13 @@ class Results:
     reporter_gap: float = 0.0
     observed: pd.DataFrame | None = None          # observed_fit.fit_table
     decomposition: pd.DataFrame | None = None     # decomposition.csv of clustersim decompose
+    backtest: str | None = None                   # "## Back-test" section of clustersim backtest
 
 
 def run(config: Scenario, counterfactual: Scenario, firms: int, seeds: list[int],
-        progress=print, decomposition: pd.DataFrame | None = None) -> Results:
-    res = Results(config, firms, list(seeds), decomposition=decomposition)
+        progress=print, decomposition: pd.DataFrame | None = None,
+        backtest: str | None = None) -> Results:
+    res = Results(config, firms, list(seeds), decomposition=decomposition, backtest=backtest)
     progress(f"published series 2020-2023, measured as published: {len(seeds)} replicates")
     res.observed = observed_fit.fit_table(config, seeds, firms)
     inputs = load_inputs(config)
@@ -334,6 +337,7 @@ def markdown(res: Results, files: dict[str, str], command: str) -> str:
         "",
         *_observed_section(res),
         *_decomposition_section(res),
+        *_backtest_section(res),
         "## 1. Firm-size upper tail",
         "",
         "Each agent stands for `weight` real firms of equal size, so the tail is estimated on real "
@@ -526,6 +530,31 @@ def _decomposition_section(res: Results) -> list[str]:
         "",
         _md_table(shown, {c: ("{}" if c == "mechanism" else "{:.3f}") for c in cols}),
         ""]
+
+
+BACKTEST_HEADING = "## Back-test"
+
+
+def backtest_section(text: str, source: str) -> str:
+    """The back-test section of a `clustersim backtest` report (its backtest.md, or a page that
+    quotes it, as docs/backtest.md does): from its "## Back-test" heading to the end. Taken as
+    written rather than re-run: a back-test is a calibration of its own (minutes to an hour),
+    and its markdown already names the command, the budget and the ESS it was made with."""
+    # a heading starts a line: prose that names the heading (docs/backtest.md's) is not one
+    found = re.search(rf"^{re.escape(BACKTEST_HEADING)}", text, re.MULTILINE)
+    if found is None:
+        raise UsageError(f"--backtest {source}: has no '{BACKTEST_HEADING}' section; give the "
+                         "backtest.md written by `clustersim backtest`")
+    return text[found.start():].rstrip()
+
+
+def _backtest_section(res: Results) -> list[str]:
+    if not res.backtest:
+        return []
+    return [res.backtest, "",
+            "How to read it (what the fit is told, why 2023 is hard to predict, and whether the "
+            "run had the full budget): docs/backtest.md; the command: calibration/README.md.",
+            ""]
 
 
 def check_targets(md_path: Path, fig_dir: Path) -> None:
