@@ -57,3 +57,18 @@ def test_an_unknown_or_bad_keyword_is_named():
         ScenarioModel(BASE, seed=1, firms=500, **{"spillover.strenght": 0.5})
     with pytest.raises(ScenarioError, match="spillover.strength"):
         run(BASE, replicates=1, firms=500, **ONE_YEAR, **{"spillover.strength": -3})
+
+
+@pytest.mark.parametrize("scenario", [BASE, "calibration/baseline_posterior/fitted.yaml"])
+def test_a_batch_row_past_the_gdp_data_is_what_the_python_api_gives(scenario):
+    # 2026 is past the GDP data (a projection drawn per seed) and the second scenario names a
+    # posterior (a parameter set drawn per seed): the row must follow both draws as
+    # `clustersim run` does, not the mean GDP path or the file's point values
+    keys = {"run.end": "2026-12", "target.year": 2025}
+    rows = mesa.batch_run(ScenarioModel, {"scenario": scenario, "firms": 500, **keys},
+                          rng=[44], max_steps=10_000, display_progress=False)
+    row = pd.DataFrame(rows).iloc[0]
+    last = run(scenario, replicates=1, seed=44, firms=500, **keys).national.iloc[-1]
+    assert row["date"] == last["date"] == "2026-12"
+    for column in ("gdp_bn_yuan", "core_va_bn_yuan", "firms", "employment"):
+        assert row[column] == last[column], column
