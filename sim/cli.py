@@ -181,8 +181,11 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
                  if v else ""))
     for note in summary["horizon"]:
         print(f"  horizon: {note}")
-    print(f"  outputs: {out}/ (national, annual, regions, sectors, firms CSV; figures/)  "
-          f"[{wall:.1f} s]")
+    # the files as written, not a fixed list: firms is there only with --firm-snapshots, the
+    # tables are .parquet with --format parquet, and figures/ is absent with --no-figures
+    written = sorted(p.name for p in out.iterdir() if p.is_file())
+    figures = "; figures/" if (out / "figures").is_dir() else ""
+    print(f"  outputs: {out}/ ({', '.join(written)}{figures})  [{wall:.1f} s]")
 
 
 def target_line(t: dict) -> str:
