@@ -87,3 +87,17 @@ def test_value_added_by_region_names_the_clusters_not_their_ids(small):
     label = figures.cluster_labels(result.clusters)
     assert label("gfh") == "Guangzhou-Foshan-Huizhou" and label("yrd_hub") == \
         "Yangtze River Delta hub" and label("rest_west") == "Rest of West"
+
+
+def test_the_page_model_takes_its_seeds_gdp_projection_as_the_batch_run_does():
+    # past the GDP data (2026 on) each replicate draws its own growth path by its seed; the
+    # page's model with the same scenario and seed must follow that path, not the mean one
+    from sim.runner import build_model
+    config = load_scenario(BASE)
+    page = VizModel(BASE, firms=600, seed=3)
+    batch = build_model(config, seed=3, firms=600)
+    assert page.inputs.gdp_by_year == batch.inputs.gdp_by_year
+    assert page.inputs.gdp_by_month == batch.inputs.gdp_by_month
+    other = VizModel(BASE, firms=600, seed=4)
+    assert other.inputs.gdp_by_year[2030] != page.inputs.gdp_by_year[2030]  # a draw per seed
+    assert other.inputs.gdp_by_year[2025] == page.inputs.gdp_by_year[2025]  # data stay data
