@@ -26,10 +26,10 @@ import numpy as np
 
 from sim import reporters
 from sim.calibration.level import initial_level
-from sim.inputs import load_inputs
+from sim.inputs import for_replicate, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import RunResult
-from sim.runner import replicate_seeds, run_scenario
+from sim.runner import posterior_draws, replicate_seeds, run_scenario, with_draw
 from sim.scenario import Scenario, ScenarioError, _check_known, load_scenario
 
 
@@ -70,6 +70,11 @@ class ScenarioModel(ClusterModel):
             `model.seed` and a `seed` column of the collected data, so any row can be rerun.
         firms: firm agents at the start (default: the scenario's run.firms).
         **keys: scenario keys, e.g. `**{"export_controls.severity": 0.5}`.
+
+    A scenario that names a posterior (`calibration.posterior`) takes the parameter set
+    `clustersim run` draws for this seed (its row: `model.posterior_row`); GDP after the data
+    is this seed's draw of the projection. So a batch row is what `sim.api.run` gives for the
+    same scenario, keys and seed.
     """
 
     def __init__(self, scenario: str | Path | None = None, seed: int | None = None,
@@ -80,10 +85,21 @@ class ScenarioModel(ClusterModel):
             config.validate()
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0] % 2 ** 31)
+        seed = int(seed)
+        # Built as sim.runner.run_scenario builds a replicate with this seed, so that a batch row
+        # equals sim.api.run's: the inputs of the scenario as given, the replicate's posterior
+        # draw (when the scenario names one) and its own draw of the GDP projection after the
+        # data. Without these a run past 2025 followed the mean GDP path and a posterior
+        # scenario its point values, unlike `clustersim run` with the same seed.
         inputs = load_inputs(config)
+        draws = posterior_draws(config, [seed])
+        if draws is not None:
+            config = with_draw(config, draws.to_dict("records")[0])
+        inputs = for_replicate(config, inputs, seed)
         n = int(config["run.firms"])
-        super().__init__(config, seed=int(seed), firms=n, inputs=inputs,
+        super().__init__(config, seed=seed, firms=n, inputs=inputs,
                          level=initial_level(config, inputs, n))
+        self.posterior_row = None if draws is None else int(draws["posterior_row"].iloc[0])
         self.datacollector = mesa.DataCollector(model_reporters={
             "seed": lambda m: m.seed, **{r.name: r.read for r in reporters.national()}})
 

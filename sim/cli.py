@@ -181,18 +181,11 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
                  if v else ""))
     for note in summary["horizon"]:
         print(f"  horizon: {note}")
-    print(f"  outputs: {out}/ ({written_files(out)})  [{wall:.1f} s]")
-
-
-def written_files(out: Path) -> str:
-    """What the run wrote, by kind: the table names and file type, then folders."""
-    files = sorted(p for p in out.iterdir() if p.is_file())
-    tables = [p.stem for p in files if p.suffix in (".csv", ".parquet")]
-    kinds = sorted({p.suffix.lstrip(".").upper() for p in files if p.stem in tables})
-    rest = [p.name for p in files if p.stem not in tables]
-    folders = [p.name + "/" for p in sorted(out.iterdir()) if p.is_dir()]
-    return "; ".join(part for part in (", ".join(tables) + " " + "/".join(kinds),
-                                       ", ".join(rest), ", ".join(folders)) if part.strip())
+    # the files as written, not a fixed list: firms is there only with --firm-snapshots, the
+    # tables are .parquet with --format parquet, and figures/ is absent with --no-figures
+    written = sorted(p.name for p in out.iterdir() if p.is_file())
+    figures = "; figures/" if (out / "figures").is_dir() else ""
+    print(f"  outputs: {out}/ ({', '.join(written)}{figures})  [{wall:.1f} s]")
 
 
 def target_line(t: dict) -> str:

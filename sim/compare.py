@@ -15,6 +15,8 @@ The first run is the reference; every run is compared with it. The output direct
                    caps take, all else equal), indirect = total - direct)
   fan.png (fan.svg with --svg)  median and 5-95% band of the official-basis share per run,
                    observed points with their grades, target years marked, projection shaded
+  incidence.png (incidence.svg with --svg)  per run against the reference, each cluster's
+                   loss summed over the years: direct and indirect bars, total marked, names
   manifest.json    the inputs (path, scenario, seeds, their manifests' commit and time)
 written under a temporary name and renamed when complete (sim/atomic.py); an existing --out is
 replaced only with --overwrite and only if it holds an earlier compare.
@@ -38,7 +40,8 @@ from sim.outputs import (BALANCE_COLUMNS, CLUSTER_COLUMNS, OFFICIAL_SHARE, OUTPU
                          write_csv, write_json)
 
 COMMAND = "clustersim compare"
-FILES = frozenset({"differences.csv", "incidence.csv", "fan.png", "fan.svg", "manifest.json"})
+FILES = frozenset({"differences.csv", "incidence.csv", "fan.png", "fan.svg", "incidence.png",
+                   "incidence.svg", "manifest.json"})
 DIFFERENCE_COLUMNS = ["run", "reference", "indicator", "year", "method", "n", "mean_difference",
                       "median_difference", "p05", "p95", "ci90_low", "ci90_high"]
 INCIDENCE_COLUMNS = ["run", "reference", "year", "cluster_id", "cluster", "region",
@@ -271,6 +274,52 @@ def fan_chart(runs: list[Run], paths: list[Path]) -> None:
     plt.close(fig)
 
 
+def incidence_figure(inc: pd.DataFrame, reference: str):
+    """One panel per run other than the reference: each cluster's loss against the reference
+    summed over the compared years (bn yuan), direct and indirect side by side, the total as a
+    dot, clusters by total loss, labelled with their names (not ids) for a briefing."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.figures import cluster_labels
+
+    label = cluster_labels(inc)
+    others = [r for r in dict.fromkeys(inc["run"]) if r != reference]
+    n = max(1, len(others))
+    clusters = inc["cluster_id"].nunique()
+    fig, axes = plt.subplots(1, n, figsize=(7.5 * n, 0.28 * clusters + 1.8), squeeze=False)
+    years = f"{int(inc['year'].min())}-{int(inc['year'].max())}"
+    for ax, run in zip(axes[0], others):
+        g = inc[inc["run"] == run].groupby("cluster_id", sort=False)[
+            ["total_loss_bn_yuan", "direct_loss_bn_yuan", "indirect_loss_bn_yuan"]].sum()
+        g = g.sort_values("total_loss_bn_yuan", kind="stable")
+        y = np.arange(len(g))
+        ax.barh(y - 0.2, g["direct_loss_bn_yuan"], 0.4, color="tab:red", label="direct")
+        ax.barh(y + 0.2, g["indirect_loss_bn_yuan"], 0.4, color="tab:orange", label="indirect")
+        ax.plot(g["total_loss_bn_yuan"], y, "ko", ms=3.5, label="total")
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(y, [label(c) for c in g.index], fontsize=7.5)
+        ax.set_xlabel(f"bn yuan, summed over {years}")
+        ax.set_title(f"{run} vs {reference}", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(loc="lower right", fontsize=7.5)
+    fig.suptitle("Incidence by cluster: loss = reference VA - run VA;\ndirect = output the chip "
+                 "caps take, indirect = the rest", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def incidence_chart(inc: pd.DataFrame, reference: str, paths: list[Path]) -> None:
+    import matplotlib.pyplot as plt
+    fig = incidence_figure(inc, reference)
+    for path in paths:
+        # no timestamps in the files, so a rerun gives the same bytes
+        fig.savefig(path, dpi=110, metadata={"Software": None} if path.suffix == ".png"
+                    else {"Creator": None, "Date": None})
+    plt.close(fig)
+
+
 def default_out(paths: list[Path], paired: bool) -> Path:
     text = json.dumps([str(p.resolve()) for p in paths] + [paired])
     return Path("runs") / f"compare-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
@@ -294,6 +343,8 @@ def compare(paths: list[Path], out: Path, paired: bool = False, svg: bool = Fals
         write_csv(diff, tmp / "differences.csv")
         write_csv(inc, tmp / "incidence.csv")
         fan_chart(runs, [tmp / "fan.png"] + ([tmp / "fan.svg"] if svg else []))
+        incidence_chart(inc, reference.label,
+                        [tmp / "incidence.png"] + ([tmp / "incidence.svg"] if svg else []))
         write_json({"output_of": COMMAND,
                     "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "command": sys.argv, "paired": paired, "reference": reference.label,
@@ -318,8 +369,8 @@ def cmd_compare(args) -> int:
             row = g.iloc[0]
             print(f"  {run:<28} {y}  {row['mean_difference']:+8.3f}  "
                   f"[{row['ci90_low']:+.3f}, {row['ci90_high']:+.3f}]")
-        print(f"  outputs: {out}/ (differences.csv, incidence.csv, fan.png"
-              + (", fan.svg" if args.svg else "") + ")")
+        print(f"  outputs: {out}/ (differences.csv, incidence.csv, fan.png, incidence.png"
+              + (", fan.svg, incidence.svg" if args.svg else "") + ")")
     return 0
 
 
@@ -332,7 +383,8 @@ def register(sub) -> None:
     p.add_argument("--paired", action="store_true",
                    help="difference replicate by replicate (the runs must have the same "
                         "replicates and seeds)")
-    p.add_argument("--svg", action="store_true", help="also write the fan chart as SVG")
+    p.add_argument("--svg", action="store_true",
+                   help="also write the fan and incidence charts as SVG")
     p.add_argument("--out", help="output directory (default: runs/compare-<8 hex of the inputs>)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it holds an earlier output of `clustersim compare`")

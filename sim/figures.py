@@ -80,6 +80,23 @@ def share_against_target(national, annual, summary, ax, scenario: str = ""):
     ax.grid(alpha=0.3)
 
 
+def cluster_labels(clusters: pd.DataFrame | None):
+    """region id -> a legend label from the cluster's name in clusters.csv: the city of a named
+    cluster ('Hefei smart voice cluster' -> 'Hefei'), the name of a hub or 'Rest of ...'
+    without its parenthesis. A briefing reader knows 'Guangzhou-Foshan-Huizhou', not 'gfh'."""
+    names = {} if clusters is None or clusters.empty else \
+        dict(zip(clusters["cluster_id"], clusters["cluster"]))
+
+    def label(region_id) -> str:
+        name = names.get(region_id)
+        if name is None:
+            return str(region_id)
+        head = name.split(" (")[0]
+        return head if head.lower().startswith("rest of") or head.endswith(" hub") \
+            else head.split(" ")[0]
+    return label
+
+
 def stacked(df, key, label_of, ax, top=10, title=""):
     med = df.groupby(["date", key])["core_va_bn_yuan"].median().unstack(key)
     order = med.iloc[-1].sort_values(ascending=False).index
@@ -132,7 +149,7 @@ def write_all(result, summary, folder: Path, scenario: str = "",
     share_against_target(result.national, result.annual, summary, ax, scenario)
     save(fig, "share_vs_target")
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    stacked(result.regions, "region", str, ax,
+    stacked(result.regions, "region", cluster_labels(getattr(result, "clusters", None)), ax,
             title=f"Value added by region (median replicate){suffix}")
     save(fig, "va_by_region")
     fig, ax = plt.subplots(figsize=(8, 4.5))

@@ -564,6 +564,18 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
             _check_known(key, file, line)
         except ScenarioError as exc:
             problems.add(exc)
+    if problems.found:
+        # the known keys' values too, so that one pass shows every problem of the file (an
+        # unknown key and a bad value used to take two runs). The unknown keys are reported
+        # first since they explain most type errors; a value check that trips over their
+        # structure in some other way is left for the next pass rather than hiding them.
+        try:
+            sc.validate()
+        except ScenarioError as exc:
+            for e in exc.problems:
+                problems.add(e)
+        except Exception:  # noqa: BLE001 - the unknown keys below are the error to report
+            pass
     problems.raise_any()
     return sc.validate()
 

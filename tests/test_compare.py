@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.compare import DIFFERENCE_COLUMNS, INCIDENCE_COLUMNS, _unpaired_row
+from sim.compare import DIFFERENCE_COLUMNS, INCIDENCE_COLUMNS, _unpaired_row, incidence_figure
 
 SCENARIOS = Path("scenarios").resolve()
 SMALL = ["--firms", "800", "--set", "run.end=2021-12", "--set", "target.year=2021",
@@ -73,6 +73,8 @@ def test_controls_against_none_put_the_direct_loss_where_the_capped_firm_is(runs
     assert (d["mean_difference"] >= 0).all() and d["mean_difference"].iloc[-1] > 0
     assert (out / "fan.png").stat().st_size > 0
     assert (out / "fan.svg").read_text().startswith("<?xml")
+    assert (out / "incidence.png").stat().st_size > 0
+    assert (out / "incidence.svg").read_text().startswith("<?xml")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["output_of"] == "clustersim compare" and manifest["paired"] is True
     assert [i["label"] for i in manifest["inputs"]] == ["no_export_controls", "baseline"]
@@ -83,7 +85,7 @@ def test_compare_reruns_byte_identical_and_replaces_only_its_own_output(runs, tm
     for out in (a, b):
         assert run_cli("compare", runs / "baseline", runs / "no_export_controls", "--out", out,
                        "--quiet") == 0
-    for name in ("differences.csv", "incidence.csv", "fan.png"):
+    for name in ("differences.csv", "incidence.csv", "fan.png", "incidence.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert run_cli("compare", runs / "baseline", runs / "no_export_controls", "--out", a,
                    "--quiet") == 2  # exists: only with --overwrite
@@ -150,3 +152,22 @@ def test_fan_chart_shades_projected_years_and_marks_every_share_target(tmp_path)
     fan_chart([run], [tmp_path / "f.png", tmp_path / "f.svg"])
     svg = (tmp_path / "f.svg").read_text()
     assert "projected (2026 on)" in svg and "target 12.5% by 2030" in svg
+
+
+def test_incidence_chart_names_each_cluster_and_plots_its_summed_losses(runs, tmp_path):
+    import matplotlib.pyplot as plt
+    out = tmp_path / "controls"
+    assert run_cli("compare", runs / "no_export_controls", runs / "baseline", "--out", out,
+                   "--quiet") == 0
+    inc = pd.read_csv(out / "incidence.csv")
+    fig = incidence_figure(inc, "no_export_controls")
+    (ax,) = fig.axes  # one panel: the reference is not compared with itself
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(ticks) == inc["cluster_id"].nunique() == 24
+    assert "Shenzhen" in ticks and not set(ticks) & set(inc["cluster_id"])  # names, not ids
+    # the bars are the CSV's losses summed over the years, in the order of the tick labels
+    base = inc[inc["run"] == "baseline"].groupby("cluster_id")["direct_loss_bn_yuan"].sum()
+    direct = [b.get_width() for b in ax.containers[0]]
+    assert sorted(direct) == pytest.approx(sorted(base))
+    assert ticks[int(np.argmax(direct))] == "Shenzhen"  # the capped firm's home, as above
+    plt.close(fig)

@@ -70,3 +70,34 @@ def test_svg_figures_on_request_are_the_same_bytes_on_a_rerun(tmp_path):
         "chip_self_sufficiency.svg", "map.png", "chip_availability.png"}
     for p in figs.iterdir():
         assert p.read_bytes() == (tmp_path / "b" / "figures" / p.name).read_bytes(), p.name
+
+
+def test_value_added_by_region_names_the_clusters_not_their_ids(small):
+    import matplotlib.pyplot as plt
+    config, result = small
+    fig, ax = plt.subplots()
+    figures.stacked(result.regions, "region", figures.cluster_labels(result.clusters), ax)
+    labels = set(ax.get_legend_handles_labels()[1])
+    plt.close(fig)
+    ids = set(result.clusters["cluster_id"])
+    assert not labels & ids  # no bare id such as 'gfh' or 'yrd_hub' reaches the legend
+    # each label is the start of the cluster's name in clusters.csv (regions.csv `name`)
+    names = list(result.clusters["cluster"].unique())
+    assert all(any(n.startswith(label) for n in names) for label in labels - {"others"})
+    label = figures.cluster_labels(result.clusters)
+    assert label("gfh") == "Guangzhou-Foshan-Huizhou" and label("yrd_hub") == \
+        "Yangtze River Delta hub" and label("rest_west") == "Rest of West"
+
+
+def test_the_page_model_takes_its_seeds_gdp_projection_as_the_batch_run_does():
+    # past the GDP data (2026 on) each replicate draws its own growth path by its seed; the
+    # page's model with the same scenario and seed must follow that path, not the mean one
+    from sim.runner import build_model
+    config = load_scenario(BASE)
+    page = VizModel(BASE, firms=600, seed=3)
+    batch = build_model(config, seed=3, firms=600)
+    assert page.inputs.gdp_by_year == batch.inputs.gdp_by_year
+    assert page.inputs.gdp_by_month == batch.inputs.gdp_by_month
+    other = VizModel(BASE, firms=600, seed=4)
+    assert other.inputs.gdp_by_year[2030] != page.inputs.gdp_by_year[2030]  # a draw per seed
+    assert other.inputs.gdp_by_year[2025] == page.inputs.gdp_by_year[2025]  # data stay data

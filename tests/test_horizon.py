@@ -195,3 +195,20 @@ def test_run_to_2030_flags_projected_years_and_reports_every_target(tmp_path):
 def test_a_run_inside_every_horizon_has_no_notes():
     sc = load_scenario(BASE, ["run.end=2023-12", "calibration.last_fitted_year=2023"])
     assert targets.horizon_notes(sc, load_inputs(sc)) == []
+
+
+def test_the_printed_table_gives_each_horizon_note_once_and_the_files_written(tmp_path, capsys):
+    from sim.cli import main
+    out = tmp_path / "run"
+    assert main(["run", BASE, "--firms", "400", "--set", "run.end=2026-12", "--out", str(out),
+                 "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    notes = json.loads((out / "summary.json").read_text())["horizon"]
+    assert len(notes) == 4  # past the GDP data, the observed series, the fit and the rule table
+    for note in notes:
+        assert printed.count(note) == 1 and f"  horizon: {note}\n" in printed
+    # the outputs line names what is there: no firms.csv without --firm-snapshots, no figures/
+    listed = next(line for line in printed.splitlines() if line.startswith("  outputs: "))
+    assert "annual.csv" in listed and "summary.json" in listed
+    assert "firms.csv" not in listed.replace("named_firms.csv", "") and "figures/" not in listed
+    assert not (out / "firms.csv").exists()

@@ -373,3 +373,10 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path, capsys):
     assert f"{path}:3: innovation.zeta: value -5 out of range" in err
     assert f"{path}:5: spillover.strength: value 99 out of range" in err
     assert "(2 problems)" in err
+    # unknown keys and bad values of known keys in one file: all of them in one pass
+    path.write_text(f"extends: {base}\ninnovation:\n  zeta: -5\nspillover:\n  strenght: 2\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:5: spillover.strenght: unknown key" in err
+    assert f"{path}:3: innovation.zeta: value -5 out of range" in err
+    assert "(2 problems)" in err

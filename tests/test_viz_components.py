@@ -242,3 +242,23 @@ def test_cards_without_a_style_print_plain_numbers():
     assert summary.plain_number(0.01234) == "0.0123"
     assert summary.plain_number(98765.4) == "98,765"
     assert summary.plain_number("2024-06") == "2024-06"
+
+
+def test_share_panel_shows_every_target_and_the_published_points_with_grades():
+    from sim.figures import observed_points
+    from sim.targets import SHARE, targets_of
+    m = VizModel("scenarios/baseline.yaml", firms=FIRMS, seed=4)
+    p = panel(m, "share")
+    p.render()
+    texts = [t.get_text() for t in p.ax.texts]
+    listed = targets_of(m.config)
+    assert len(listed) == 3  # the baseline's 2025 and 2030 core-share and 2025 software targets
+    for t in listed:
+        if t.indicator == SHARE:
+            assert f"Target: {t.value:g}% of GDP in {t.year}" in texts
+        else:  # not a share of GDP: named on the panel, not drawn on its axis
+            assert any(text.startswith("Also targeted:") and t.label in text for text in texts)
+    published = observed_points()
+    assert {2020, 2023} <= set(published["year"])
+    for _, o in published.iterrows():
+        assert f"NBS {o['value']:g} ({o['grade']})" in texts
