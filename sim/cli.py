@@ -133,26 +133,29 @@ def cmd_run(args) -> int:
 
 def posterior_summary(summary: dict, n: int, result) -> dict:
     """With a posterior each replicate is one (parameter draw, seed) pair, so the bands of
-    share_by_year are posterior-predictive and P(target) integrates over both; its 90%
-    interval is the Jeffreys interval for a binomial proportion over the n replicates. The
-    variance of the target-year share is split by a least-squares fit on the drawn parameters:
-    the explained part is parameter uncertainty, the residual stochasticity (plus whatever of
-    the parameters' effect is not linear, so the parameter part is a lower bound)."""
-    import numpy as np
-
+    share_by_year are posterior-predictive and every P(target) integrates over both; the
+    headline's 90% interval is the Jeffreys interval for a binomial proportion over the n
+    replicates. Each judged target's variance and probability are split into what parameter
+    uncertainty and what replicate noise contribute (targets.uncertainty_split)."""
     k = round(summary["probability_target_hit"] * n)
     out = {"draws": n, "probability_target_hit_90pct_interval": targets.jeffreys_interval(k, n)}
     a = result.annual
-    y = a[a["year"] == summary["target_year"]].sort_values("replicate")[outputs.share_column(a)]
     x = result.parameters.drop(columns=["replicate", "seed", "posterior_row"]).to_numpy(float)
-    if len(y) > x.shape[1] + 2:
-        y = y.to_numpy(float)
-        design = np.column_stack([np.ones(len(y)), (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1)])
-        fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
-        total, resid = y.var(), (y - fitted).var()
-        out["target_year_share_variance"] = {"total": float(total),
-                                             "parameters": float(total - resid),
-                                             "stochastic_and_nonlinear": float(resid)}
+    splits = {}
+    for t in summary["targets"]:
+        if not t.get("judged"):
+            continue
+        target = targets.Target(t["indicator"], t["value"], t["year"], t["source"])
+        y = a[a["year"] == t["year"]].sort_values("replicate")[targets.column(a, target)]
+        split = targets.uncertainty_split(y.to_numpy(float), x, t["value"])
+        if split is None:
+            continue
+        splits[t["name"]] = split
+        if t["indicator"] == targets.SHARE and t["year"] == summary["target_year"] \
+                and "target_year_share_variance" not in out:
+            out["target_year_share_variance"] = split["variance"]  # the headline's
+    if splits:
+        out["targets"] = splits
     return out
 
 
@@ -179,6 +182,11 @@ def print_summary(config, summary: dict, out: Path, wall: float) -> None:
               + (f"; {year} share variance {v['total']:.3g} pp^2 = parameters "
                  f"{v['parameters']:.3g} + stochastic {v['stochastic_and_nonlinear']:.3g}"
                  if v else ""))
+        for name, split in summary["posterior"].get("targets", {}).items():
+            pr = split["probability"]
+            print(f"    {name}: P {pr['both']:.0%}; with only the parameters uncertain "
+                  f"{pr['parameters_only']:.0%}, with only replicate noise "
+                  f"{pr['stochastic_only']:.0%}")
     for note in summary["horizon"]:
         print(f"  horizon: {note}")
     # the files as written, not a fixed list: firms is there only with --firm-snapshots, the

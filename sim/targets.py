@@ -146,6 +146,43 @@ def judge(annual: pd.DataFrame, t: Target) -> dict:
     return out
 
 
+def uncertainty_split(values: np.ndarray, draws: np.ndarray, target: float) -> dict | None:
+    """What parameter uncertainty and what replicate noise each contribute to a target, from
+    replicates that each ran one posterior draw (rows of `draws`) with its own seed.
+
+    A least-squares fit of the indicator on the standardised draws separates the expected value
+    of each draw from its replicate noise (the residual, with its unbiased variance on n - p - 1
+    degrees of freedom; the in-sample residual understates it when the draws are few). Then:
+    variance = parameters + stochastic, the parameter part total minus the residual's; and
+    P(target) three ways: `both` (the share of replicates reaching it, as reported),
+    `parameters_only` (each draw at its expected value, the fitted values shrunk to the
+    parameter variance: no replicate noise) and `stochastic_only` (the draws' mean plus the
+    rescaled residuals: the parameters known). A non-linear effect of the parameters counts as
+    noise, so the parameter part is a lower bound. None when the replicates are too few."""
+    y, x = np.asarray(values, float), np.asarray(draws, float)
+    n, p = x.shape
+    if n <= p + 2:
+        return None
+    sd = x.std(0)
+    design = np.column_stack([np.ones(n), (x - x.mean(0)) / np.where(sd > 0, sd, 1)])
+    fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    resid = y - fitted
+    dof = n - np.linalg.matrix_rank(design)
+    noise = float(resid @ resid / max(dof, 1))
+    total = float(y.var(ddof=1))
+    parameters = max(total - noise, 0.0)
+    spread = fitted - fitted.mean()
+    shrink = np.sqrt(parameters / spread.var(ddof=1)) if spread.var(ddof=1) > 0 else 0.0
+    scaled_resid = resid * np.sqrt((n - 1) / max(dof, 1))
+    return {"variance": {"total": total, "parameters": parameters,
+                         "stochastic_and_nonlinear": noise},
+            "probability": {"both": float(np.mean(y >= target)),
+                            "parameters_only": float(np.mean(fitted.mean() + shrink * spread
+                                                             >= target)),
+                            "stochastic_only": float(np.mean(fitted.mean() + scaled_resid
+                                                             >= target))}}
+
+
 def metric_columns(target_list: list[Target]) -> list[str]:
     """A sweep's per-run columns: whether target k (1-based, in scenario order) was reached in
     its year, and the first year it was reached."""
