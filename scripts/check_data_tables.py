@@ -12,7 +12,7 @@ RCOLS = "region_id,name,macro_region,kind,nmc_2022,lat,lon,province,specialisati
 chk(list(reg[0].keys()) == RCOLS, "region columns/order")
 chk(list(sec[0].keys()) == "subsector_id,sector,sector_name,name,va_share_2020_pct,firms_share_2020_pct,va_to_revenue,va_per_worker_k_yuan,rd_intensity_pct,agglomeration_pull,source,grade".split(","), "sector cols")
 chk(list(gdp[0].keys()) == ["year", "gdp_bn_yuan", "kind", "source", "grade"], "gdp cols")
-chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,listed_availability,direction,source".split(","), "ec cols")
+chk(list(ec[0].keys()) == "date,event_id,name,avail_frontier_ai,avail_hbm,avail_advanced_foundry,avail_equipment,entity_list_add,foreign_knowledge,listed_availability,direction,grade,source".split(","), "ec cols")
 chk(list(nf[0].keys()) == "firm_id,name,region_id,subsector_id,revenue_2020_bn_yuan,employment_2020,rd_intensity_pct,va_to_revenue,equity_2020_bn_yuan,source,grade".split(","), "nf cols")
 # shares
 for col in ["core_va_share_2020_pct", "firms_share_2020_pct"]:
@@ -55,6 +55,7 @@ for r in ec:
     if r["entity_list_add"]:
         for fid in r["entity_list_add"].split(";"): chk(fid in fids, f"EL id {fid}")
     chk(r["direction"] in {"tighten", "loosen"}, "direction")
+    chk(r["grade"] in {"A", "A-local", "B", "C", "D"}, f"grade {r['date']}")
 for d in ["2019-05-16", "2019-10-07", "2020-05-15", "2020-08-17", "2020-12-18", "2022-10-07", "2023-10-17", "2024-12-02", "2026-01-15"]:
     chk(d in dates, f"brief date {d}")
 chk(sorted(set(r["year"] for r in gdp)) == [str(y) for y in range(2020, 2026)], "gdp years")

@@ -66,6 +66,7 @@ def _positive(name: str, kind: str = "float") -> Column:
 
 
 SOURCE = Column("source", blank_ok=True)
+GRADES = ("A", "A-local", "B", "C", "D")   # sim/data/SOURCES.md: official .. judgement
 REGIONS = Table("region table", (
     Column("region_id", "id", unique=True), Column("name"), Column("macro_region"),
     Column("kind", "choice", choices=("city_cluster", "hub", "rest")), Column("nmc_2022", "flag"),
@@ -97,7 +98,10 @@ EVENTS = Table("export-control event table", (
     Column("entity_list_add", "ids", blank_ok=True), _fraction("foreign_knowledge", blank_ok=True),
     _fraction("listed_availability", blank_ok=True, optional=True),
     Column("direction", "choice", blank_ok=True, optional=True,
-           choices=("tighten", "loosen", "set")), SOURCE))
+           choices=("tighten", "loosen", "set")),
+    # the grade of the event itself (that it happened on that date with that content); the
+    # levels it sets are judgement (D) whatever the grade, and its source says so
+    Column("grade", "choice", choices=GRADES), SOURCE))
 FIRMS = Table("named-firm table", (
     Column("firm_id", "id", unique=True), Column("name"), Column("region_id", "id"),
     Column("subsector_id", "id"), _positive("revenue_2020_bn_yuan"),
@@ -305,6 +309,7 @@ class Event:
     source: str = ""
     direction: str = "set"           # tighten | loosen | set (see export_controls.apply_rule)
     listed_availability: float | None = None  # share the firms it lists obtain (None: default)
+    grade: str = ""                  # the event's grade (table rows; scenario events: "")
 
 
 @dataclass
@@ -455,7 +460,7 @@ def _events(sc: Scenario, firm_ids: set[str]) -> list[Event]:
                                  if num(row[f"avail_{t}"]) is not None},
                                 num(row["foreign_knowledge"]), tuple(a.strip() for a in adds),
                                 str(row.get("source", "")), direction,
-                                num(row.get("listed_availability"))))
+                                num(row.get("listed_availability")), str(row["grade"])))
     for i, ev in enumerate(sc.get("export_controls.extra_events")):
         adds = tuple(ev.get("entity_list_add") or ())
         for f in adds:

@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 
-from sim.inputs import DATA_DIR, load_inputs
+from sim.inputs import DATA_DIR, GRADES, load_inputs
 from sim.scenario import load_scenario
 
 
@@ -45,3 +45,23 @@ def test_export_control_history_has_the_brief_dates():
     dates = set(pd.read_csv(DATA_DIR / "export_controls.csv")["date"])
     assert {"2019-05-16", "2019-10-07", "2020-05-15", "2020-08-17", "2022-10-07", "2023-10-17",
             "2024-12-02", "2026-01-15"} <= dates
+
+
+def test_every_historical_rule_is_dated_graded_sourced_and_in_order():
+    """The rule table is current with its sources: each row's event graded (A .. D), dates
+    ascending, and the 2025 steps both ways (tightening and loosening)."""
+    events = load_inputs(load_scenario(None)).events
+    table = pd.read_csv(DATA_DIR / "export_controls.csv", keep_default_na=False, dtype=str)
+    assert len(events) == len(table)
+    for ev in events:
+        assert len(ev.date) == 10 and ev.grade in GRADES and ev.source.strip(), ev
+    assert list(table["date"]) == sorted(table["date"])
+    assert table["grade"].isin(GRADES).all()
+    recent = {ev.direction for ev in events if ev.date >= "2025-01"}
+    assert {"tighten", "loosen"} <= recent
+    # the affiliates rule and its suspension are on record and change nothing in the model
+    for event_id in ("affiliates_rule", "affiliates_rule_suspended"):
+        row = table.set_index("event_id").loc[event_id]
+        effects = [c for c in table if c.startswith("avail_")] + \
+            ["entity_list_add", "foreign_knowledge", "listed_availability"]
+        assert (row[effects] == "").all() and "memory" in row["source"], event_id

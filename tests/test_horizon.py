@@ -189,7 +189,7 @@ def test_run_to_2030_flags_projected_years_and_reports_every_target(tmp_path):
         assert sum(t["first_year_reached"].values()) == pytest.approx(1.0)
     notes = " ".join(summary["horizon"])
     assert "2026-2030 projected" in notes and "through 2023" in notes
-    assert "2026-01-15" in notes and len(summary["horizon"]) == 4
+    assert "2026-01-15" in notes and "`grade` D" in notes and len(summary["horizon"]) == 4
 
 
 def test_a_run_inside_every_horizon_has_no_notes():

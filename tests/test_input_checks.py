@@ -227,6 +227,9 @@ TABLES = {"gdp_file": "gdp.csv", "events_file": "export_controls.csv",
     ("events_file", edited("export_controls.csv", 1, "date", ""), 2, "date", ("empty cell",)),
     ("events_file", edited("export_controls.csv", 1, "direction", "sideways"), 2, "direction",
      ("expected one of tighten, loosen, set",)),
+    ("events_file", edited("export_controls.csv", 1, "grade", "E"), 2, "grade",
+     ("expected one of A, A-local, B, C, D, got 'E'",)),
+    ("events_file", edited("export_controls.csv", 3, "grade", ""), 4, "grade", ("empty cell",)),
     ("events_file", edited("export_controls.csv", 1, "entity_list_add", "acme"), 2,
      "entity_list_add", ("unknown firm 'acme'",)),
     ("events_file", EV_DUP, EV_DUP_LINE, "event_id", ("duplicate event_id", "first at line 2")),
@@ -264,6 +267,22 @@ def test_unreadable_tables_are_named_where_the_scenario_points_at_them(tmp_path,
         (table.resolve(), 1, None) if "missing" in words[0] else (scenario.resolve(), 3,
                                                                    "data.gdp_file")), *words)
     assert "gdp.csv" in str(exc)
+
+
+def test_an_events_table_needs_its_grade_column_but_a_scenario_event_does_not(tmp_path):
+    rows = list(csv.reader(io.StringIO((DATA_DIR / "export_controls.csv").read_text("utf-8"))))
+    g = rows[0].index("grade")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([r[:g] + r[g + 1:] for r in rows])
+    table = write(tmp_path / "export_controls.csv", buf.getvalue())
+    scenario = child(tmp_path, "data:\n  events_file: export_controls.csv\n")
+    refused(lambda: load_inputs(load_scenario(scenario)), table.resolve(), 1, "grade",
+            "missing columns: grade")
+    # extra_events (YAML) carry no grade: the loader gives them none
+    scenario = child(tmp_path, "export_controls:\n  extra_events:\n"
+                               "    - {date: 2027-01-01, avail_hbm: 0.1, direction: tighten}\n")
+    extra = [e for e in load_inputs(load_scenario(scenario)).events if e.source == "scenario"]
+    assert len(extra) == 1 and extra[0].grade == ""
 
 
 def test_cli_refuses_a_bad_table_and_writes_nothing(tmp_path, capsys):
