@@ -1,7 +1,20 @@
-"""Scratch builder for sim/data/*.csv (not shipped). Writes into OUT."""
+"""How the 2020 data tables were first derived from the public figures: python
+scripts/build_data_tables.py NEW_FOLDER writes regions, sectors, named_firms, gdp and
+export_controls CSVs there. Only regions.csv still equals the shipped one: the others have
+since been revised by hand, each change with its source in sim/data/SOURCES.md, so the shipped
+tables are the truth and this script never writes over them (it refuses sim/data and any
+folder that already holds one of its files)."""
 import csv, math, os, sys
+from pathlib import Path
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else str(__import__("pathlib").Path(__file__).resolve().parents[1] / "sim" / "data")
+NAMES = ("regions.csv", "sectors.csv", "named_firms.csv", "gdp.csv", "export_controls.csv")
+if len(sys.argv) != 2:
+    sys.exit("usage: python scripts/build_data_tables.py NEW_FOLDER")
+OUT = sys.argv[1]
+if Path(OUT).resolve() == (Path(__file__).resolve().parents[1] / "sim" / "data"):
+    sys.exit(f"{OUT}: the shipped tables; name a new folder to compare them with")
+if any((Path(OUT) / name).exists() for name in NAMES):
+    sys.exit(f"{OUT}: already holds one of {', '.join(NAMES)}; nothing was written")
 os.makedirs(OUT, exist_ok=True)
 FIG = "/work/shared/data/figures_to_2020.csv"
 
