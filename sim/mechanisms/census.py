@@ -16,14 +16,11 @@ from sim.mechanisms.base import Column, Mechanism, Reporter
 
 class GroupIndex:
     """Positions of a set of firms sorted by a small integer group (sub-sector): one stable
-    sort (numpy's radix sort on 8-bit keys), after which each group is a contiguous slice,
-    in increasing position order, of `order`."""
+    counting sort, after which each group is a contiguous slice, in increasing position
+    order, of `order`."""
 
     def __init__(self, group: np.ndarray, n_groups: int):
-        self.order = np.argsort(group.astype(np.int8 if n_groups < 128 else np.int64),
-                                kind="stable")
-        self.ends = np.cumsum(np.bincount(group, minlength=n_groups))
-        self.starts = self.ends - np.bincount(group, minlength=n_groups)
+        self.order, self.starts, self.ends = _counting_sort(group, n_groups)
 
     def members(self, g: int) -> np.ndarray:
         return self.order[self.starts[g]:self.ends[g]]
@@ -44,6 +41,23 @@ class GroupIndex:
             for g in np.flatnonzero(todo):
                 out[g] = np.median(by_group[self.starts[g]:self.ends[g]], overwrite_input=True)
         return out
+
+
+@njit(cache=True)
+def _counting_sort(group, n_groups):
+    """The positions of `group` sorted by group, stable (as np.argsort(kind="stable")), and
+    where each group's slice starts and ends: a count, then a placement pass."""
+    counts = np.zeros(n_groups, np.int64)
+    for i in range(len(group)):
+        counts[group[i]] += 1
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    order, at = np.empty(len(group), np.intp), starts.copy()
+    for i in range(len(group)):
+        g = group[i]
+        order[at[g]] = i
+        at[g] += 1
+    return order, starts, ends
 
 
 @njit(cache=True)
