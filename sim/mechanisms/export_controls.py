@@ -179,6 +179,15 @@ def _supply_rows(rows, firms, month, tables, target, penalty, bonus):
         firms.growth_penalty[r] = penalty * (1.0 - growth_cap) - bonus[s]
 
 
+@njit(cache=True)
+def _output_by_subsector(rows, subsector, firms, out):
+    """Weight x value added of the firms at `rows` by sub-sector, added in row order (as
+    np.bincount adds Month.w_va)."""
+    for i in range(len(rows)):
+        r = rows[i]
+        out[subsector[i]] += firms.weight[r] * firms.value_added[r]
+
+
 def self_sufficiency(dependence, domestic, output):
     """Share of critical chip needs met by domestic supply, weighted by output (percent)."""
     need = dependence * output[:, None]
@@ -248,7 +257,8 @@ class ExportControls(Mechanism):
         supply_by_group(model.dependence, model.domestic, avail, terms, model.target_inventory,
                         month.rows, model.firms.columns, month.index, bonus)
         # last month's value added: this month's is produced after the controls
-        output = np.bincount(month.subsector, month.w_va, len(model.dependence))
+        output = np.zeros(len(model.dependence))
+        _output_by_subsector(month.rows, month.subsector, model.firms.columns, output)
         chips = model.dependence * np.asarray(TIER_CURRENT_INPUT, float)[None, :]
         volume = import_volume(chips, model.domestic, rerouted(avail, terms.reroute_share),
                                output)
