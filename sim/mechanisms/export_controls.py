@@ -146,23 +146,42 @@ def supply_by_group(dependence, domestic, availability, terms, target, rows, fir
     _supply_rows(rows, firms, month, tables, float(target), float(terms.growth_penalty), bonus)
 
 
+@njit(cache=True, inline="always")
+def tier_terms(dependence, domestic, availability, restock_rate):
+    """A tier's supply and shortfall for a firm at `availability`, and the rate at which it
+    restocks: only what imports beyond current use allow, nothing while the tier is short."""
+    supply = tier_supply(domestic, availability)
+    shortfall = 1.0 - supply if dependence > 0 else 0.0
+    restock = restock_rate if shortfall <= 1e-12 else 0.0
+    return supply, shortfall, restock
+
+
 @njit(cache=True)
 def _supply_rows(rows, firms, month, tables, target, penalty, bonus):
     inventory = firms.inventory  # (capacity, tiers), stored tier-major
-    n_tiers = tables.dependence.shape[1]
+    dependence, domestic, availability = tables.dependence, tables.domestic, tables.availability
+    n_subsectors, n_tiers = dependence.shape
+    # tier_terms of the firms not listed: the same for all of a sub-sector, so once each
+    supply_0 = np.empty((n_subsectors, n_tiers))
+    shortfall_0, restock_0 = np.empty_like(supply_0), np.empty_like(supply_0)
+    for s in range(n_subsectors):
+        for t in range(n_tiers):
+            supply_0[s, t], shortfall_0[s, t], restock_0[s, t] = tier_terms(
+                dependence[s, t], domestic[s, t], availability[t], tables.restock_rate)
     for i in range(len(rows)):
         r = rows[i]
         s = firms.subsector[r]
         listed = 0 <= firms.listed_month[r] <= month
-        share = firms.listed_share[r] if listed else 1.0
         chip_cap, capital_cap = 1.0, 1.0
         exhausted = False
         for t in range(n_tiers):
-            dep = tables.dependence[s, t]
-            supply = tier_supply(tables.domestic[s, t], tables.availability[t] * share)
-            shortfall = 1.0 - supply if dep > 0 else 0.0
-            # restock only what imports beyond current use allow: nothing while a tier is short
-            restock = tables.restock_rate if shortfall <= 1e-12 else 0.0
+            dep = dependence[s, t]
+            if listed:
+                supply, shortfall, restock = tier_terms(
+                    dep, domestic[s, t], availability[t] * firms.listed_share[r],
+                    tables.restock_rate)
+            else:
+                supply, shortfall, restock = supply_0[s, t], shortfall_0[s, t], restock_0[s, t]
             usable, stock = stock_draw(inventory[r, t], shortfall, supply, target, restock)
             inventory[r, t] = stock
             c = tier_cap(dep, usable)
