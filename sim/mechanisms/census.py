@@ -72,13 +72,11 @@ def _median_near(values, order, starts, ends, guess, band, out):
         lo, hi = guess[g] * (1 - band), guess[g] * (1 + band)
         below, inside = 0, np.empty(n)
         m = 0
-        for j in range(starts[g], ends[g]):
+        for j in range(starts[g], ends[g]):  # without branches: x < lo is a coin toss
             x = values[order[j]]
-            if x < lo:
-                below += 1
-            elif x <= hi:
-                inside[m] = x
-                m += 1
+            below += x < lo
+            inside[m] = x  # kept only if counted
+            m += (x >= lo) & (x <= hi)
         k_hi = n // 2  # np.median: element n//2, averaged with n//2 - 1 when n is even
         k_lo = k_hi if n % 2 else k_hi - 1
         if below <= k_lo and k_hi < below + m:
