@@ -157,9 +157,10 @@ class ClusterModel(mesa.Model):
 
     def remove_firms(self, rows: np.ndarray) -> None:
         self.firms.remove(rows)
-        Firm.remove_batch(self, [self.agent_of_row[r] for r in rows])
-        for r in rows.tolist():
-            self.agent_of_row[r] = None
+        agent_of_row, rows = self.agent_of_row, rows.tolist()  # Python ints index a list faster
+        Firm.remove_batch(self, [agent_of_row[r] for r in rows])
+        for r in rows:
+            agent_of_row[r] = None
 
     def _rd_intensity(self, rows=None) -> np.ndarray:
         """R&D / revenue of the firms at `rows` (default: alive) after the policy responses."""
