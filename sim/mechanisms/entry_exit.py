@@ -53,11 +53,28 @@ def exits(rng, net_worth, hazard_per_year, relative_size=None, size_exponent=0.0
     exit rates fall with size (Dunne, Roberts & Samuelson 1989)."""
     annual = float(hazard_per_year)
     if relative_size is not None and size_exponent:
-        annual = np.minimum(annual * np.maximum(relative_size, 1e-12) ** -size_exponent,
-                            min(4 * hazard_per_year, 1.0))
-    hazard = 1.0 - (1.0 - np.broadcast_to(annual, np.shape(net_worth))) ** (1.0 / 12.0)
-    drawn = rng.random(len(net_worth)) < hazard
-    return drawn | (net_worth < 0.0)
+        # powers stay numpy's (a compiled pow may differ in the last bit); the rest is compiled
+        survival = np.maximum(relative_size, 1e-12) ** -size_exponent
+        _annual_survival(annual, min(4 * hazard_per_year, 1.0), survival)
+    else:
+        survival = 1.0 - np.broadcast_to(annual, np.shape(net_worth))
+    out = np.empty(len(net_worth), np.bool_)
+    _exit_draws(rng.random(len(net_worth)), survival ** (1.0 / 12.0), net_worth, out)
+    return out
+
+
+@njit(cache=True)
+def _annual_survival(hazard, cap, size_factor):
+    """In place: size_factor (relative size^-exponent) becomes 1 - min(hazard x it, cap)."""
+    for i in range(len(size_factor)):
+        size_factor[i] = 1.0 - min(hazard * size_factor[i], cap)
+
+
+@njit(cache=True)
+def _exit_draws(u, monthly_survival, net_worth, out):
+    """Exit: the draw falls within the monthly hazard, or net worth is negative."""
+    for i in range(len(u)):
+        out[i] = u[i] < 1.0 - monthly_survival[i] or net_worth[i] < 0.0
 
 
 # ---------------------------------------------------------------------------------------------
