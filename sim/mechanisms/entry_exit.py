@@ -201,15 +201,32 @@ def spin_offs(model, month, new_sub, new_reg, tech, know) -> None:
     pool, cum = np.empty(month.n, np.intp), np.empty(month.n)
     pool_ends = _weight_pools(by_sub.order, by_sub.starts, by_sub.ends, month.stay, month.rows,
                               f.weight, pool, cum)
-    for s in np.unique(new_sub[spin]):
-        idx = np.flatnonzero(spin & (new_sub == s))
-        members = slice(by_sub.starts[s], pool_ends[s])
-        u = rng.random(len(idx)) * cum[members][-1]
-        pick = np.searchsorted(cum[members], u, side="right")
-        parents = pool[members][np.minimum(pick, pool_ends[s] - by_sub.starts[s] - 1)]
-        new_reg[idx] = f.region[parents]
-        tech[idx] = comparable_technology(f.columns, parents)
-        know[idx] = f.knowledge[parents]
+    # by sub-sector, in entrant order within each: one uniform each, in that order
+    spinners = np.flatnonzero(spin)
+    spinners = spinners[np.argsort(new_sub[spinners], kind="stable")]
+    parents = _draw_parents(new_sub[spinners], rng.random(len(spinners)), by_sub.starts,
+                            pool_ends, pool, cum)
+    new_reg[spinners] = f.region[parents]
+    tech[spinners] = comparable_technology(f.columns, parents)
+    know[spinners] = f.knowledge[parents]
+
+
+@njit(cache=True)
+def _draw_parents(group, u, starts, pool_ends, pool, cum):
+    """For each uniform u[j], the member of group[j]'s pool (_weight_pools) whose cumulative
+    weight is the first above u[j] x the pool's total (np.searchsorted, side="right")."""
+    parents = np.empty(len(u), np.intp)
+    for j in range(len(u)):
+        lo, end = starts[group[j]], pool_ends[group[j]]
+        x, hi = u[j] * cum[end - 1], end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        parents[j] = pool[min(lo, end - 1)]
+    return parents
 
 
 def add_entrants(model, new_sub, new_reg, tech, know) -> None:
