@@ -293,9 +293,9 @@ def apply_rules_up_to(model, month: int) -> None:
     naming a listed firm lowers its share without moving its listing date."""
     severity = model.p.export_controls.severity
     default_share = model.p.export_controls.listed_availability
-    named_ids = list(model.inputs.named_firms["firm_id"])
     while model._next_event < len(model.events) and model.events[model._next_event].month <= month:
         ev = model.events[model._next_event]
+        named_ids = list(model.inputs.named_firms["firm_id"])  # read in a month with a rule only
         model.controls = apply_rule(model.controls, ev.avail, ev.foreign_knowledge, severity,
                                     ev.direction)
         for firm_id in ev.entity_list_add:
