@@ -17,7 +17,7 @@ from sim import reporters
 from sim.errors import NumericalError, raise_if_terminated
 from sim.firms import FirmTable, Firm
 from sim.inputs import Inputs, load_inputs
-from sim.mechanisms import MONTH, production, spillover
+from sim.mechanisms import MONTH, census, production, spillover
 from sim.mechanisms.base import parameter_records
 from sim.month import Month
 from sim.population import build
@@ -183,7 +183,7 @@ class ClusterModel(mesa.Model):
     @property
     def employment(self) -> float:
         rows = self.firms.rows
-        return float(np.sum(self.firms.weight[rows] * self.firms.employment[rows]))
+        return float(np.sum(census.jobs_rows(rows, self.firms.weight, self.firms.employment)))
 
     @property
     def n_steps(self) -> int:

@@ -107,6 +107,16 @@ def _take_stock(rows, firms, n_subsectors, sub_out, size_out, cell_out, region_j
     return generic
 
 
+@njit(cache=True)
+def jobs_rows(rows, weight, employment):
+    """Workers of the firms at `rows` (weight x employment), gathered and multiplied in one
+    pass."""
+    out = np.empty(len(rows))
+    for i in range(len(rows)):
+        out[i] = weight[rows[i]] * employment[rows[i]]
+    return out
+
+
 class Census(Mechanism):
     name = "census"
     columns = (
