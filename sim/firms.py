@@ -122,7 +122,7 @@ class Firm(mesa.Agent):
         it a signal wrapper and a debug-log string that nobody reads, i.e. seconds at 2.9
         million firms. Where anyone could tell the difference (see _batch_safe) the agents
         are created one by one the usual way."""
-        rows = [int(r) for r in rows]
+        rows = np.asarray(rows, np.int64).tolist()  # Python ints, made in one call
         paused = gc.isenabled()
         gc.disable()  # millions of new objects would trigger full collections over all of them
         try:

@@ -17,7 +17,7 @@ from sim import reporters
 from sim.errors import NumericalError, raise_if_terminated
 from sim.firms import FirmTable, Firm
 from sim.inputs import Inputs, load_inputs
-from sim.mechanisms import MONTH, production, spillover
+from sim.mechanisms import MONTH, census, production, spillover
 from sim.mechanisms.base import parameter_records
 from sim.month import Month
 from sim.population import build
@@ -157,9 +157,10 @@ class ClusterModel(mesa.Model):
 
     def remove_firms(self, rows: np.ndarray) -> None:
         self.firms.remove(rows)
-        Firm.remove_batch(self, [self.agent_of_row[r] for r in rows])
-        for r in rows.tolist():
-            self.agent_of_row[r] = None
+        agent_of_row, rows = self.agent_of_row, rows.tolist()  # Python ints index a list faster
+        Firm.remove_batch(self, [agent_of_row[r] for r in rows])
+        for r in rows:
+            agent_of_row[r] = None
 
     def _rd_intensity(self, rows=None) -> np.ndarray:
         """R&D / revenue of the firms at `rows` (default: alive) after the policy responses."""
@@ -182,7 +183,7 @@ class ClusterModel(mesa.Model):
     @property
     def employment(self) -> float:
         rows = self.firms.rows
-        return float(np.sum(self.firms.weight[rows] * self.firms.employment[rows]))
+        return float(np.sum(census.jobs_rows(rows, self.firms.weight, self.firms.employment)))
 
     @property
     def n_steps(self) -> int:

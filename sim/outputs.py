@@ -197,7 +197,7 @@ def regional_balance(clusters: pd.DataFrame) -> pd.DataFrame:
 
 
 def _revenue_ratio(model, rows: np.ndarray) -> np.ndarray:
-    """VA / revenue of the firms at `rows`, as production.revenue_ratio gives it: a named
+    """VA / revenue of the firms at `rows`, as production.profit_rows reads it: a named
     firm's own, else its sub-sector's."""
     named, ratios = model.firms.named[rows], model.revenue_ratios
     return np.where(named >= 0, ratios.named[np.maximum(named, 0)],

@@ -66,7 +66,9 @@ def test_entrants_inherit_technology_net_of_a_named_firms_accounts():
     f.employment[:] = [100.0, 1000.0]
     sums = entry_exit.StayingSums(*(np.zeros(1) for _ in range(7)))
     zero = np.zeros(2, np.intp)
-    entry_exit._staying_sums(np.array([0, 1]), np.ones(2, bool), zero, zero, f, sums)
+    pools = entry_exit.WeightPools(np.zeros(1, np.int64), np.empty(1, np.int64),
+                                   np.empty(2, np.intp), np.empty(2))
+    entry_exit._staying_sums(np.array([0, 1]), np.ones(2, bool), zero, zero, f, sums, pools)
     assert sums.cell_tech[0] / sums.cell_jobs[0] == pytest.approx(1.0)
     assert sums.sub_tech[0] / sums.sub_jobs[0] == pytest.approx(1.0)
     assert entry_exit.comparable_technology(f, np.array([0, 1])).tolist() == pytest.approx([1, 1])

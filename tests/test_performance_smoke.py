@@ -216,7 +216,15 @@ def test_month_sums_equal_bincounts_and_group_medians_equal_np_median(table, rng
     assert np.array_equal(k_mass, np.bincount(cell, w * emp * k, R * S))
     stay = rng.random(n) > 0.1
     sums = [np.zeros(R * S) for _ in range(4)] + [np.zeros(S) for _ in range(3)]
-    entry_exit._staying_sums(rows, stay, cell, sub, f.columns, entry_exit.StayingSums(*sums))
+    starts = GroupIndex(sub, S).starts
+    pools = entry_exit.WeightPools(starts, np.empty_like(starts), np.empty(n, np.intp),
+                                   np.empty(n))
+    entry_exit._staying_sums(rows, stay, cell, sub, f.columns, entry_exit.StayingSums(*sums),
+                             pools)
+    for s in range(S):  # each sub-sector's firms that stay, in row order, cumulative weights
+        members = rows[(sub == s) & stay]
+        assert np.array_equal(pools.rows[starts[s]:pools.ends[s]], members)
+        assert np.array_equal(pools.cum[starts[s]:pools.ends[s]], np.cumsum(f.weight[members]))
     jobs = w * emp * stay  # zero weight for the firms that leave
     assert np.array_equal(sums[0], np.bincount(cell, w * stay, R * S))
     # entrants inherit technology net of a named firm's own accounts (comparable_technology)

@@ -16,14 +16,11 @@ from sim.mechanisms.base import Column, Mechanism, Reporter
 
 class GroupIndex:
     """Positions of a set of firms sorted by a small integer group (sub-sector): one stable
-    sort (numpy's radix sort on 8-bit keys), after which each group is a contiguous slice,
-    in increasing position order, of `order`."""
+    counting sort, after which each group is a contiguous slice, in increasing position
+    order, of `order`."""
 
     def __init__(self, group: np.ndarray, n_groups: int):
-        self.order = np.argsort(group.astype(np.int8 if n_groups < 128 else np.int64),
-                                kind="stable")
-        self.ends = np.cumsum(np.bincount(group, minlength=n_groups))
-        self.starts = self.ends - np.bincount(group, minlength=n_groups)
+        self.order, self.starts, self.ends = _counting_sort(group, n_groups)
 
     def members(self, g: int) -> np.ndarray:
         return self.order[self.starts[g]:self.ends[g]]
@@ -47,6 +44,23 @@ class GroupIndex:
 
 
 @njit(cache=True)
+def _counting_sort(group, n_groups):
+    """The positions of `group` sorted by group, stable (as np.argsort(kind="stable")), and
+    where each group's slice starts and ends: a count, then a placement pass."""
+    counts = np.zeros(n_groups, np.int64)
+    for i in range(len(group)):
+        counts[group[i]] += 1
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    order, at = np.empty(len(group), np.intp), starts.copy()
+    for i in range(len(group)):
+        g = group[i]
+        order[at[g]] = i
+        at[g] += 1
+    return order, starts, ends
+
+
+@njit(cache=True)
 def _median_near(values, order, starts, ends, guess, band, out):
     """For each group, the median as np.median computes it (the middle value, or the mean of
     the two middle values), if the middle order statistics lie within guess x (1 -/+ band)."""
@@ -58,13 +72,11 @@ def _median_near(values, order, starts, ends, guess, band, out):
         lo, hi = guess[g] * (1 - band), guess[g] * (1 + band)
         below, inside = 0, np.empty(n)
         m = 0
-        for j in range(starts[g], ends[g]):
+        for j in range(starts[g], ends[g]):  # without branches: x < lo is a coin toss
             x = values[order[j]]
-            if x < lo:
-                below += 1
-            elif x <= hi:
-                inside[m] = x
-                m += 1
+            below += x < lo
+            inside[m] = x  # kept only if counted
+            m += (x >= lo) & (x <= hi)
         k_hi = n // 2  # np.median: element n//2, averaged with n//2 - 1 when n is even
         k_lo = k_hi if n % 2 else k_hi - 1
         if below <= k_lo and k_hi < below + m:
@@ -93,6 +105,16 @@ def _take_stock(rows, firms, n_subsectors, sub_out, size_out, cell_out, region_j
         k_mass[cell] += jobs * firms.knowledge[r]
         generic += firms.named[r] < 0
     return generic
+
+
+@njit(cache=True)
+def jobs_rows(rows, weight, employment):
+    """Workers of the firms at `rows` (weight x employment), gathered and multiplied in one
+    pass."""
+    out = np.empty(len(rows))
+    for i in range(len(rows)):
+        out[i] = weight[rows[i]] * employment[rows[i]]
+    return out
 
 
 class Census(Mechanism):

@@ -35,6 +35,7 @@ fitted; the rule starts in the first drawn year (2024).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.inputs import Column, Table, _cached, builtin
 from sim.mechanisms.base import Mechanism
@@ -98,12 +99,21 @@ def labour_trend(growth, dlog_productivity, absorption):
 
 def sector_productivity(rows, firms, n_sectors):
     """Job-weighted mean productivity before chip caps, by NBS sector (0 where no jobs)."""
-    sector = np.take(firms.sector, rows)
-    jobs = np.take(firms.weight, rows) * np.take(firms.employment, rows)
-    raw = np.take(firms.productivity, rows) / np.maximum(np.take(firms.output_cap, rows), 1e-12)
-    num = np.bincount(sector, jobs * raw, n_sectors)
-    den = np.bincount(sector, jobs, n_sectors)
+    num, den = np.zeros(n_sectors), np.zeros(n_sectors)
+    _sector_sums(rows, firms.columns, num, den)
     return np.divide(num, den, out=np.zeros(n_sectors), where=den > 0)
+
+
+@njit(cache=True)
+def _sector_sums(rows, firms, num, den):
+    """By NBS sector, summed in row order (as np.bincount adds them): jobs x productivity
+    before chip caps into num, jobs into den."""
+    for i in range(len(rows)):
+        r = rows[i]
+        jobs = firms.weight[r] * firms.employment[r]
+        raw = firms.productivity[r] / max(firms.output_cap[r], 1e-12)
+        num[firms.sector[r]] += jobs * raw
+        den[firms.sector[r]] += jobs
 
 
 class Demand(Mechanism):

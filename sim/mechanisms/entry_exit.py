@@ -53,11 +53,28 @@ def exits(rng, net_worth, hazard_per_year, relative_size=None, size_exponent=0.0
     exit rates fall with size (Dunne, Roberts & Samuelson 1989)."""
     annual = float(hazard_per_year)
     if relative_size is not None and size_exponent:
-        annual = np.minimum(annual * np.maximum(relative_size, 1e-12) ** -size_exponent,
-                            min(4 * hazard_per_year, 1.0))
-    hazard = 1.0 - (1.0 - np.broadcast_to(annual, np.shape(net_worth))) ** (1.0 / 12.0)
-    drawn = rng.random(len(net_worth)) < hazard
-    return drawn | (net_worth < 0.0)
+        # powers stay numpy's (a compiled pow may differ in the last bit); the rest is compiled
+        survival = np.maximum(relative_size, 1e-12) ** -size_exponent
+        _annual_survival(annual, min(4 * hazard_per_year, 1.0), survival)
+    else:
+        survival = 1.0 - np.broadcast_to(annual, np.shape(net_worth))
+    out = np.empty(len(net_worth), np.bool_)
+    _exit_draws(rng.random(len(net_worth)), survival ** (1.0 / 12.0), net_worth, out)
+    return out
+
+
+@njit(cache=True)
+def _annual_survival(hazard, cap, size_factor):
+    """In place: size_factor (relative size^-exponent) becomes 1 - min(hazard x it, cap)."""
+    for i in range(len(size_factor)):
+        size_factor[i] = 1.0 - min(hazard * size_factor[i], cap)
+
+
+@njit(cache=True)
+def _exit_draws(u, monthly_survival, net_worth, out):
+    """Exit: the draw falls within the monthly hazard, or net worth is negative."""
+    for i in range(len(u)):
+        out[i] = u[i] < 1.0 - monthly_survival[i] or net_worth[i] < 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,6 +104,9 @@ def exit_firms(model, month) -> None:
 # Sums over the firms that stay, in row order: weights by cell; jobs, jobs x technology and
 # jobs x knowledge by cell and by sub-sector.
 StayingSums = namedtuple("StayingSums", "counts cell_jobs cell_tech cell_k sub_jobs sub_tech sub_k")
+# The firms that stay by sub-sector, for drawing spin-offs' parents: sub-sector s's in row order
+# at rows[starts[s]:ends[s]], with their cumulative weights in cum (starts: GroupIndex.starts).
+WeightPools = namedtuple("WeightPools", "starts ends rows cum")
 
 
 @njit(cache=True)
@@ -100,12 +120,19 @@ def comparable_technology(firms, r):
 
 
 @njit(cache=True)
-def _staying_sums(rows, stay, cell, subsector, firms, sums):
+def _staying_sums(rows, stay, cell, subsector, firms, sums, pools):
+    """StayingSums, and the WeightPools of the sub-sectors, in one pass in row order."""
+    pools.ends[:] = pools.starts
+    total = np.zeros(len(pools.starts))
     for i in range(len(rows)):
         if not stay[i]:
             continue
         r, c, s = rows[i], cell[i], subsector[i]
         w = firms.weight[r]
+        total[s] += w
+        k = pools.ends[s]
+        pools.rows[k], pools.cum[k] = r, total[s]
+        pools.ends[s] = k + 1
         sums.counts[c] += w
         jobs = w * firms.employment[r]
         tech = comparable_technology(firms, r)
@@ -117,11 +144,15 @@ def _staying_sums(rows, stay, cell, subsector, firms, sums):
         sums.sub_k[s] += jobs * firms.knowledge[r]
 
 
-def staying_sums(model, month) -> StayingSums:
+def staying_sums(model, month) -> tuple[StayingSums, WeightPools]:
     cells, S = model.n_regions * model.n_subsectors, model.n_subsectors
     sums = StayingSums(*(np.zeros(cells) for _ in range(4)), *(np.zeros(S) for _ in range(3)))
-    _staying_sums(month.rows, month.stay, month.cell, month.subsector, model.firms.columns, sums)
-    return sums
+    starts = month.by_subsector.starts
+    pools = WeightPools(starts, np.empty_like(starts), np.empty(month.n, np.intp),
+                        np.empty(month.n))
+    _staying_sums(month.rows, month.stay, month.cell, month.subsector, model.firms.columns, sums,
+                  pools)
+    return sums, pools
 
 
 def choose_sectors(model, counts_by_sector_region: np.ndarray, n_new: int) -> np.ndarray:
@@ -153,25 +184,7 @@ def inherited_know_how(model, sums: StayingSums, new_reg, new_sub):
     return tech, know
 
 
-@njit(cache=True)
-def _weight_pools(order, starts, ends, stay, rows, weight, pool, cum):
-    """For each group (GroupIndex), its members that stay, in row order, from starts[g] in
-    `pool` (their rows), with their cumulative weights in `cum`; returns where each group's
-    pool ends."""
-    pool_ends = starts.copy()
-    for g in range(len(starts)):
-        k, total = starts[g], 0.0
-        for j in range(starts[g], ends[g]):
-            i = order[j]
-            if stay[i]:
-                total += weight[rows[i]]
-                pool[k], cum[k] = rows[i], total
-                k += 1
-        pool_ends[g] = k
-    return pool_ends
-
-
-def spin_offs(model, month, new_sub, new_reg, tech, know) -> None:
+def spin_offs(model, pools: WeightPools, new_sub, new_reg, tech, know) -> None:
     """A share of entrants are spin-offs: in place, they take their parent's cluster,
     technology and knowledge, the parent drawn in proportion to weight among the sub-sector's
     firms that stay (one uniform draw each, inverted on the cumulative weights, as rng.choice
@@ -180,19 +193,32 @@ def spin_offs(model, month, new_sub, new_reg, tech, know) -> None:
     spin = rng.random(len(new_sub)) < model.p.entry_exit.spinoff_share
     if not spin.any():
         return
-    by_sub = month.by_subsector
-    pool, cum = np.empty(month.n, np.intp), np.empty(month.n)
-    pool_ends = _weight_pools(by_sub.order, by_sub.starts, by_sub.ends, month.stay, month.rows,
-                              f.weight, pool, cum)
-    for s in np.unique(new_sub[spin]):
-        idx = np.flatnonzero(spin & (new_sub == s))
-        members = slice(by_sub.starts[s], pool_ends[s])
-        u = rng.random(len(idx)) * cum[members][-1]
-        pick = np.searchsorted(cum[members], u, side="right")
-        parents = pool[members][np.minimum(pick, pool_ends[s] - by_sub.starts[s] - 1)]
-        new_reg[idx] = f.region[parents]
-        tech[idx] = comparable_technology(f.columns, parents)
-        know[idx] = f.knowledge[parents]
+    # by sub-sector, in entrant order within each: one uniform each, in that order
+    spinners = np.flatnonzero(spin)
+    spinners = spinners[np.argsort(new_sub[spinners], kind="stable")]
+    parents = _draw_parents(new_sub[spinners], rng.random(len(spinners)), pools)
+    new_reg[spinners] = f.region[parents]
+    tech[spinners] = comparable_technology(f.columns, parents)
+    know[spinners] = f.knowledge[parents]
+
+
+@njit(cache=True)
+def _draw_parents(group, u, pools):
+    """For each uniform u[j], the member of group[j]'s pool whose cumulative weight is the
+    first above u[j] x the pool's total (np.searchsorted, side="right")."""
+    cum = pools.cum
+    parents = np.empty(len(u), np.intp)
+    for j in range(len(u)):
+        lo, end = pools.starts[group[j]], pools.ends[group[j]]
+        x, hi = u[j] * cum[end - 1], end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        parents[j] = pools.rows[min(lo, end - 1)]
+    return parents
 
 
 def add_entrants(model, new_sub, new_reg, tech, know) -> None:
@@ -225,12 +251,12 @@ class EntryExit(Mechanism):
         n_new = entrant_count(model.rng, month.generic, model.p.entry_exit.entry_rate_pct / 100)
         if n_new == 0:
             return
-        sums = staying_sums(model, month)
+        sums, pools = staying_sums(model, month)
         counts = np.ascontiguousarray(sums.counts.reshape(model.n_regions, -1).T)  # (S, R)
         new_sub = choose_sectors(model, counts, n_new)
         new_reg = choose_locations(model, month, counts, new_sub)
         tech, know = inherited_know_how(model, sums, new_reg, new_sub)
-        spin_offs(model, month, new_sub, new_reg, tech, know)
+        spin_offs(model, pools, new_sub, new_reg, tech, know)
         add_entrants(model, new_sub, new_reg, tech, know)
 
 

@@ -146,23 +146,42 @@ def supply_by_group(dependence, domestic, availability, terms, target, rows, fir
     _supply_rows(rows, firms, month, tables, float(target), float(terms.growth_penalty), bonus)
 
 
+@njit(cache=True, inline="always")
+def tier_terms(dependence, domestic, availability, restock_rate):
+    """A tier's supply and shortfall for a firm at `availability`, and the rate at which it
+    restocks: only what imports beyond current use allow, nothing while the tier is short."""
+    supply = tier_supply(domestic, availability)
+    shortfall = 1.0 - supply if dependence > 0 else 0.0
+    restock = restock_rate if shortfall <= 1e-12 else 0.0
+    return supply, shortfall, restock
+
+
 @njit(cache=True)
 def _supply_rows(rows, firms, month, tables, target, penalty, bonus):
     inventory = firms.inventory  # (capacity, tiers), stored tier-major
-    n_tiers = tables.dependence.shape[1]
+    dependence, domestic, availability = tables.dependence, tables.domestic, tables.availability
+    n_subsectors, n_tiers = dependence.shape
+    # tier_terms of the firms not listed: the same for all of a sub-sector, so once each
+    supply_0 = np.empty((n_subsectors, n_tiers))
+    shortfall_0, restock_0 = np.empty_like(supply_0), np.empty_like(supply_0)
+    for s in range(n_subsectors):
+        for t in range(n_tiers):
+            supply_0[s, t], shortfall_0[s, t], restock_0[s, t] = tier_terms(
+                dependence[s, t], domestic[s, t], availability[t], tables.restock_rate)
     for i in range(len(rows)):
         r = rows[i]
         s = firms.subsector[r]
         listed = 0 <= firms.listed_month[r] <= month
-        share = firms.listed_share[r] if listed else 1.0
         chip_cap, capital_cap = 1.0, 1.0
         exhausted = False
         for t in range(n_tiers):
-            dep = tables.dependence[s, t]
-            supply = tier_supply(tables.domestic[s, t], tables.availability[t] * share)
-            shortfall = 1.0 - supply if dep > 0 else 0.0
-            # restock only what imports beyond current use allow: nothing while a tier is short
-            restock = tables.restock_rate if shortfall <= 1e-12 else 0.0
+            dep = dependence[s, t]
+            if listed:
+                supply, shortfall, restock = tier_terms(
+                    dep, domestic[s, t], availability[t] * firms.listed_share[r],
+                    tables.restock_rate)
+            else:
+                supply, shortfall, restock = supply_0[s, t], shortfall_0[s, t], restock_0[s, t]
             usable, stock = stock_draw(inventory[r, t], shortfall, supply, target, restock)
             inventory[r, t] = stock
             c = tier_cap(dep, usable)
@@ -177,6 +196,15 @@ def _supply_rows(rows, firms, month, tables, target, penalty, bonus):
         # what the cut already takes from output does not also slow growth
         growth_cap = capital_cap if cut else min(chip_cap, capital_cap)
         firms.growth_penalty[r] = penalty * (1.0 - growth_cap) - bonus[s]
+
+
+@njit(cache=True)
+def _output_by_subsector(rows, subsector, firms, out):
+    """Weight x value added of the firms at `rows` by sub-sector, added in row order (as
+    np.bincount adds Month.w_va)."""
+    for i in range(len(rows)):
+        r = rows[i]
+        out[subsector[i]] += firms.weight[r] * firms.value_added[r]
 
 
 def self_sufficiency(dependence, domestic, output):
@@ -248,7 +276,8 @@ class ExportControls(Mechanism):
         supply_by_group(model.dependence, model.domestic, avail, terms, model.target_inventory,
                         month.rows, model.firms.columns, month.index, bonus)
         # last month's value added: this month's is produced after the controls
-        output = np.bincount(month.subsector, month.w_va, len(model.dependence))
+        output = np.zeros(len(model.dependence))
+        _output_by_subsector(month.rows, month.subsector, model.firms.columns, output)
         chips = model.dependence * np.asarray(TIER_CURRENT_INPUT, float)[None, :]
         volume = import_volume(chips, model.domestic, rerouted(avail, terms.reroute_share),
                                output)
@@ -264,9 +293,9 @@ def apply_rules_up_to(model, month: int) -> None:
     naming a listed firm lowers its share without moving its listing date."""
     severity = model.p.export_controls.severity
     default_share = model.p.export_controls.listed_availability
-    named_ids = list(model.inputs.named_firms["firm_id"])
     while model._next_event < len(model.events) and model.events[model._next_event].month <= month:
         ev = model.events[model._next_event]
+        named_ids = list(model.inputs.named_firms["firm_id"])  # read in a month with a rule only
         model.controls = apply_rule(model.controls, ev.avail, ev.foreign_knowledge, severity,
                                     ev.direction)
         for firm_id in ev.entity_list_add:

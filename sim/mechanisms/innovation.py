@@ -92,10 +92,29 @@ def size_scaled_shocks(rng, size, reference_size, sd, beta, variance=1.0):
     """Idiosyncratic log growth shocks with sd falling with size as size^-beta (Stanley et al.
     1996), times sqrt(variance) (yearly_shock_variance). `reference_size` is the size that
     gets `sd`."""
-    scale = np.minimum(sd * np.sqrt(variance)
-                       * (np.maximum(size, 1e-12) / reference_size) ** (-beta), 0.5)
-    # minus scale^2/2 so that exp(shock) has mean one: shocks add dispersion, not drift
-    return scale * rng.standard_normal(len(size)) - 0.5 * scale**2
+    n = len(size)
+    relative = np.empty(n)
+    _relative_size(np.asarray(size, float), np.broadcast_to(reference_size, n), relative)
+    # the power stays numpy's: a compiled pow may differ from it in the last bit
+    out = relative ** (-beta)
+    _scale_shocks(sd, np.broadcast_to(variance, n), rng.standard_normal(n), out)
+    return out
+
+
+@njit(cache=True)
+def _relative_size(size, reference_size, out):
+    for i in range(len(size)):
+        out[i] = max(size[i], 1e-12) / reference_size[i]
+
+
+@njit(cache=True)
+def _scale_shocks(sd, variance, z, out):
+    """out[i] (the size factor (size / reference)^-beta) becomes the shock: scale
+    sd * sqrt(variance) * factor, at most 0.5, times z, minus scale^2/2 so that exp(shock)
+    has mean one: shocks add dispersion, not drift."""
+    for i in range(len(out)):
+        scale = min(sd * np.sqrt(variance[i]) * out[i], 0.5)
+        out[i] = scale * z[i] - 0.5 * (scale * scale)
 
 
 @njit(cache=True, inline="always")

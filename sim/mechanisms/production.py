@@ -94,25 +94,18 @@ def produce_rows(rows, firms, k_theta, agglomeration, infra_phi, w_va, loss, sum
     return k
 
 
-@njit(cache=True, inline="always")
-def revenue_ratio(ratios, named, subsector):
-    """VA / revenue of a firm: a named firm's own (its report), else its sub-sector's. R&D is
-    a share of revenue, so a sub-sector ratio would put Huawei's R&D 56% above its reported
-    141.9 bn and Inspur's at 40% of its own."""
-    return ratios.named[named] if named >= 0 else ratios.subsector[subsector]
-
-
 @njit(cache=True)
 def profit_rows(rows, firms, month, rd, ratios, wage, rd_now, rd_share, chip_rd):
     """firm_profit into net worth, in place, with R&D after rd_response (rd: RDTerms) on the
-    revenue at the firm's revenue_ratio (ratios: RevenueRatios). Fills rd_now[i] (R&D /
+    revenue at the firm's VA / revenue (ratios: RevenueRatios). Fills rd_now[i] (R&D /
     revenue), rd_share[i] (R&D / VA) and chip_rd[:k] = weight x gross R&D of the k firms in
     NBS 01 (returns k)."""
     k = 0
+    own_ratio, sub_ratio = ratios.named, ratios.subsector
     for i in range(len(rows)):
         r = rows[i]
-        s = firms.subsector[r]
-        ratio = revenue_ratio(ratios, firms.named[r], s)
+        s, named = firms.subsector[r], firms.named[r]
+        ratio = own_ratio[named] if named >= 0 else sub_ratio[s]
         rd_i = rd_response(firms.rd_intensity[r], rd.policy, firms.listed_month[r], month,
                            rd.listed_factor)
         rd_gross = rd_i * (firms.value_added[r] / ratio)
@@ -131,20 +124,26 @@ def rd_rows(rows, firms, month, rd, ratios, rd_now, chip_rd):
     """rd_response and the gross chip R&D of profit_rows without touching net worth: for the
     stock of chip know-how at the start and for readers of R&D intensity. Returns k."""
     k = 0
+    own_ratio, sub_ratio = ratios.named, ratios.subsector
     for i in range(len(rows)):
         r = rows[i]
         rd_i = rd_response(firms.rd_intensity[r], rd.policy, firms.listed_month[r], month,
                            rd.listed_factor)
         rd_now[i] = rd_i
         if firms.sector[r] == 0:
-            ratio = revenue_ratio(ratios, firms.named[r], firms.subsector[r])
+            named = firms.named[r]
+            ratio = own_ratio[named] if named >= 0 else sub_ratio[firms.subsector[r]]
             chip_rd[k] = firms.weight[r] * (rd_i * (firms.value_added[r] / ratio))
             k += 1
     return k
 
 
 SubsectorSums = namedtuple("SubsectorSums", "jobs output value_added")
-# VA / revenue by sub-sector (sectors.csv) and by named firm (named_firms.csv, own accounts)
+# VA / revenue by sub-sector (sectors.csv) and by named firm (named_firms.csv, own accounts): a
+# named firm's R&D is a share of its own revenue (a sub-sector ratio would put Huawei's R&D 56%
+# above its reported 141.9 bn and Inspur's at 40% of its own), a generic firm's of its
+# sub-sector's. The kernels look the ratio up in place: a jitted helper taking these arrays
+# would count references to them on every call, 20 ns a firm.
 RevenueRatios = namedtuple("RevenueRatios", "subsector named")
 RDTerms = namedtuple("RDTerms", "policy listed_factor net_share")
 
