@@ -26,8 +26,9 @@ Same equations: each per-firm rule is the equation function of sim/mechanisms/ t
 compiled passes call (production.firm_productivity, export_controls.stock_draw,
 spillover.knowledge_next, ...), called here firm by firm, so the two cannot drift apart; what
 the reference writes itself is the conventional wiring (agents, loops, shuffled activation)
-and the few lines the compiled pass has inline rather than as an equation function
-(export_controls._supply_rows): a tier's supply and shortfall, and where a firm's chip
+and a few lines written out here as a conventional model would have them: a tier's supply,
+shortfall and restock rate (export_controls.tier_terms, which the compiled pass evaluates once
+per sub-sector for the firms not listed), and where a firm's chip
 shortfall lands (current output for an Entity-List firm whose stock of a short chip tier is
 gone, capacity growth otherwise; equipment, a capital input, only ever slows growth). Import
 gap and volume, re-routing, self-sufficiency, demand growth and its saturation are the
