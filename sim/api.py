@@ -25,11 +25,10 @@ import mesa
 import numpy as np
 
 from sim import reporters
-from sim.calibration.level import initial_level
-from sim.inputs import for_replicate, load_inputs
 from sim.model import ClusterModel
 from sim.outputs import RunResult
-from sim.runner import posterior_draws, replicate_seeds, run_scenario, with_draw
+from sim.runner import (posterior_draws, replicate_seeds, replicate_setup, run_scenario,
+                        with_draw)
 from sim.scenario import Scenario, ScenarioError, _check_known, load_scenario
 
 
@@ -87,18 +86,13 @@ class ScenarioModel(ClusterModel):
             seed = int(np.random.SeedSequence().generate_state(1)[0] % 2 ** 31)
         seed = int(seed)
         # Built as sim.runner.run_scenario builds a replicate with this seed, so that a batch row
-        # equals sim.api.run's: the inputs of the scenario as given, the replicate's posterior
-        # draw (when the scenario names one) and its own draw of the GDP projection after the
-        # data. Without these a run past 2025 followed the mean GDP path and a posterior
-        # scenario its point values, unlike `clustersim run` with the same seed.
-        inputs = load_inputs(config)
+        # equals sim.api.run's: the replicate's posterior draw (when the scenario names one),
+        # then its setup (its own draw of the GDP projection, the 2020 level). Without these a
+        # run past 2025 followed the mean GDP path and a posterior scenario its point values.
         draws = posterior_draws(config, [seed])
         if draws is not None:
             config = with_draw(config, draws.to_dict("records")[0])
-        inputs = for_replicate(config, inputs, seed)
-        n = int(config["run.firms"])
-        super().__init__(config, seed=seed, firms=n, inputs=inputs,
-                         level=initial_level(config, inputs, n))
+        super().__init__(config, **replicate_setup(config, seed))
         self.posterior_row = None if draws is None else int(draws["posterior_row"].iloc[0])
         self.datacollector = mesa.DataCollector(model_reporters={
             "seed": lambda m: m.seed, **{r.name: r.read for r in reporters.national()}})

@@ -66,7 +66,9 @@ def _positive(name: str, kind: str = "float") -> Column:
 
 
 SOURCE = Column("source", blank_ok=True)
-GRADES = ("A", "A-local", "B", "C", "D")   # sim/data/SOURCES.md: official .. judgement
+# the grades of sim/data/SOURCES.md and what each says of a figure, date or event
+GRADES = {"A": "official", "A-local": "a city's claim", "B": "recalled, not checked",
+          "C": "arithmetic", "D": "unverified"}
 REGIONS = Table("region table", (
     Column("region_id", "id", unique=True), Column("name"), Column("macro_region"),
     Column("kind", "choice", choices=("city_cluster", "hub", "rest")), Column("nmc_2022", "flag"),
@@ -101,7 +103,7 @@ EVENTS = Table("export-control event table", (
            choices=("tighten", "loosen", "set")),
     # the grade of the event itself (that it happened on that date with that content); the
     # levels it sets are judgement (D) whatever the grade, and its source says so
-    Column("grade", "choice", choices=GRADES), SOURCE))
+    Column("grade", "choice", choices=tuple(GRADES)), SOURCE))
 FIRMS = Table("named-firm table", (
     Column("firm_id", "id", unique=True), Column("name"), Column("region_id", "id"),
     Column("subsector_id", "id"), _positive("revenue_2020_bn_yuan"),

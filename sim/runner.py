@@ -25,17 +25,26 @@ def replicate_seeds(config: Scenario, replicates: int | None = None,
     return [base + r for r in range(n)]
 
 
-def build_model(config: Scenario, seed: int | None = None, firms: int | None = None,
-                inputs: Inputs | None = None, model_class=ClusterModel, **kwargs) -> ClusterModel:
-    """A model at the calibrated 2020 level: the level pilots (sim/calibration/level.py) run
-    here, before the model is built, so a model never builds models. GDP after the data is
-    the replicate's own draw of the projection (sim.inputs.for_replicate)."""
+def replicate_setup(config: Scenario, seed: int | None = None, firms: int | None = None,
+                    inputs: Inputs | None = None) -> dict:
+    """The keyword arguments of ClusterModel for one replicate: its seed, its firm agents, its
+    inputs with its own draw of the GDP projection after the data (sim.inputs.for_replicate),
+    and the calibrated 2020 level. The level pilots (sim/calibration/level.py) run here, before
+    the model is built, so a model never builds models. Every model that should be a replicate
+    of `clustersim run` (build_model, mesa.batch_run's ScenarioModel, the page's VizModel) is
+    built from it."""
     inputs = inputs if inputs is not None else load_inputs(config)
     seed = int(config["run.seed"] if seed is None else seed)
-    inputs = for_replicate(config, inputs, seed)  # this replicate's GDP projection
+    inputs = for_replicate(config, inputs, seed)
     n_agents = int(config["run.firms"] if firms is None else firms)
-    return model_class(config, seed=seed, firms=n_agents, inputs=inputs,
-                       level=initial_level(config, inputs, n_agents), **kwargs)
+    return {"seed": seed, "firms": n_agents, "inputs": inputs,
+            "level": initial_level(config, inputs, n_agents)}
+
+
+def build_model(config: Scenario, seed: int | None = None, firms: int | None = None,
+                inputs: Inputs | None = None, model_class=ClusterModel, **kwargs) -> ClusterModel:
+    """A replicate's model at the calibrated 2020 level (replicate_setup)."""
+    return model_class(config, **replicate_setup(config, seed, firms, inputs), **kwargs)
 
 
 def with_measurements(config: Scenario, inputs: Inputs, annual: pd.DataFrame,

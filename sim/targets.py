@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim import measurement
+from sim.inputs import GRADES
 from sim.parameters import BY_KEY
 from sim.registry import TARGET_INDICATORS
 
@@ -205,11 +206,6 @@ def run_metrics(annual: pd.DataFrame, target_list: list[Target]) -> dict:
 
 # --------------------------------------------------------------------------- horizon
 
-# what an event's grade says of its date and content (sim/data/SOURCES.md)
-GRADE_WORDS = {"A": "official", "A-local": "a city's claim", "B": "recalled, not checked",
-               "C": "arithmetic", "D": "unverified"}
-
-
 def horizon_notes(config, inputs) -> list[str]:
     """Where the run leaves the horizon of its data, its calibration or its rule table: one
     note each, empty for a run inside all three."""
@@ -236,7 +232,7 @@ def horizon_notes(config, inputs) -> list[str]:
     history = [e for e in inputs.events if e.source != "scenario"]
     if history and end_month > history[-1].date[:7]:
         last = history[-1]
-        grade = f"; `grade` {last.grade}: {GRADE_WORDS.get(last.grade, '?')}" if last.grade else ""
+        grade = f"; `grade` {last.grade}: {GRADES.get(last.grade, '?')}" if last.grade else ""
         notes.append(f"export-control rules: the table ends with {last.date} ({last.name}"
                      f"{grade}); later months keep the levels then in force")
     return notes

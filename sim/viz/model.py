@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.calibration.level import initial_level
-from sim.inputs import for_replicate, load_inputs
 from sim.mechanisms import export_controls
 from sim.model import ClusterModel
 from sim.registry import SECTOR_CODES
+from sim.runner import replicate_setup
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -230,16 +229,10 @@ class VizModel(RecordingModel):
                               cooperation=cooperation)
         self.scenario_path = resolve_scenario(scenario_file)
         self.seed_text = "" if seed is None else str(seed)
-        seed_value = coerce_seed(seed, config["run.seed"])
-        # the seed's own draw of the GDP projection after the data, as a replicate of
-        # `clustersim run` with this seed has it (not the mean path), so the page past 2025
-        # shows that run
-        inputs = for_replicate(config, load_inputs(config), seed_value)
-        n_agents = max(int(firms), 50)
-        # at the calibrated 2020 level, as sim.runner.build_model makes a run's model
-        super().__init__(config=config, seed=seed_value,
-                         firms=n_agents, inputs=inputs,
-                         level=initial_level(config, inputs, n_agents))
+        # a replicate of `clustersim run` with this seed (its own GDP projection after the data,
+        # the calibrated 2020 level), so the page shows that run
+        super().__init__(config=config, **replicate_setup(
+            config, coerce_seed(seed, config["run.seed"]), max(int(firms), 50)))
 
 
 __all__ = ["VizModel", "RecordingModel", "coerce_seed", "scenario_files", "check_scenarios", "build_config", "SLIDERS",
